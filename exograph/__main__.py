@@ -1,0 +1,5 @@
+"""``python -m exograph``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,261 @@
+"""The ``exograph`` command line.
+
+Only exograph's own errors are caught: each becomes one line on stderr and a
+non-zero exit. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+
+from . import __version__
+from .errors import ExographError
+from .readers import INPUT_FORMATS
+from .store import RESULT_FORMATS
+from .writers import DEFAULT_OUTPUTS, OUTPUT_FORMATS
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="exograph",
+    help="Turn annotated biomedical papers into a knowledge graph you can load, query and look at.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+InputChoice = enum.Enum("InputChoice", {name: name for name in INPUT_FORMATS}, type=str)  # type: ignore[misc]
+OutputChoice = enum.Enum("OutputChoice", {name: name for name in OUTPUT_FORMATS}, type=str)  # type: ignore[misc]
+ResultChoice = enum.Enum("ResultChoice", {name: name for name in RESULT_FORMATS}, type=str)  # type: ignore[misc]
+
+
+def _fail(exc: Exception, code: int = 1) -> NoReturn:
+    typer.echo(f"exograph: error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"exograph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """exograph: papers and entity annotations as one knowledge graph."""
+
+
+@app.command()
+def build(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Card or PubTator/BioC files, folders of them, or '-' for stdin.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    input_format: Annotated[
+        Optional[InputChoice], typer.Option("--format", "-f", help="Input format (default: from suffix or content).")  # noqa: UP045
+    ] = None,
+    outputs: Annotated[
+        Optional[list[OutputChoice]],  # noqa: UP045
+        typer.Option("--output", help="Output to write (repeatable; default: all but N-Quads)."),
+    ] = None,
+    store: Annotated[bool, typer.Option("--store/--no-store", help="Write the embedded SPARQL store.")] = True,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first input error.")] = False,
+    min_papers: Annotated[int, typer.Option(min=1, help="Co-occurrence: least number of shared papers.")] = 2,
+    max_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Co-occurrence: largest BH-adjusted p-value.")] = 1.0,
+    html_max_nodes: Annotated[
+        int, typer.Option(min=0, help="HTML view: show at most this many nodes, top by degree (0: all).")
+    ] = 5000,
+    incremental: Annotated[
+        bool, typer.Option("--incremental/--clean", help="Reuse parsed inputs cached in OUT/.cache.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
+) -> None:
+    """Build the graph from INPUTS and write Turtle, N-Triples, TriG, GraphML, HTML, a summary and a SPARQL store."""
+    from .pipeline import build as run_build
+
+    chosen = tuple(o.value for o in outputs) if outputs else DEFAULT_OUTPUTS
+    try:
+        with _progress(quiet) as progress:
+            result = run_build(
+                inputs,
+                out,
+                input_format=input_format.value if input_format else None,
+                outputs=chosen,  # type: ignore[arg-type]
+                store=store,
+                strict=strict,
+                min_papers=min_papers,
+                max_p=max_p,
+                html_max_nodes=html_max_nodes,
+                incremental=incremental,
+                progress=progress,
+            )
+    except ExographError as exc:
+        _fail(exc)
+    kg = result.graph
+    for failure in result.failures:
+        typer.echo(f"exograph: error: {failure}", err=True)
+    if not quiet:
+        for kind, (count, example) in kg.diagnostics.by_kind().items():
+            typer.echo(f"exograph: {count} warning(s) '{kind}', e.g. {example}", err=True)
+        read = result.files - len(result.failures)
+        typer.echo(
+            f"read {read} of {result.files} file(s) ({result.parsed} parsed, {result.cached} unchanged), "
+            f"{len(result.failures)} failed; {len(kg.papers)} papers, {len(kg.entities)} entities, "
+            f"{len(kg.cooccurrence)} co-occurrence edges",
+            err=True,
+        )
+        if result.outputs:
+            typer.echo(f"wrote {', '.join(sorted(p.name for p in result.outputs.values()))} to {out}/", err=True)
+    if result.failures:
+        raise typer.Exit(1)
+
+
+class _progress:
+    """A rich progress bar on stderr when it is a terminal, else nothing."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("reading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.bar.__enter__()
+        self.task = self.bar.add_task("", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            self.bar.update(self.task, completed=done, total=total, description=Path(label).name[:40])
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@app.command()
+def query(
+    out: Annotated[Path, typer.Argument(help="A build folder (or a store folder).")],
+    sparql: Annotated[str, typer.Argument(help="SPARQL text, or a .rq file.")],
+    fmt: Annotated[ResultChoice, typer.Option("--format", "-f", help="Result format.")] = ResultChoice("table"),  # type: ignore[valid-type]
+) -> None:
+    """Run a SPARQL query against OUT's embedded store. Prefixes (biolink:, MESH:, exo: ...) are predeclared."""
+    from .store import format_result, open_store, run_query
+
+    text = sparql
+    candidate = Path(sparql)
+    if sparql.endswith(".rq") or (len(sparql) < 4096 and "\n" not in sparql and candidate.is_file()):
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(ExographError(f"{sparql}: cannot read query file: {exc.strerror}"))
+    try:
+        result = run_query(open_store(out), text)
+        rendered = format_result(result, fmt.value)
+    except ExographError as exc:
+        _fail(exc)
+    if isinstance(rendered, bytes):
+        sys.stdout.buffer.write(rendered)
+        if rendered and not rendered.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        return
+    header, rows = rendered
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header, show_lines=False, highlight=False)
+    for row in rows:
+        table.add_row(*[_plain(c) for c in row])
+    Console(markup=False, emoji=False, highlight=False).print(table)
+    typer.echo(f"{len(rows)} row(s)", err=True)
+
+
+def _plain(text: str) -> Any:
+    from rich.text import Text
+
+    return Text(text)
+
+
+@app.command()
+def serve(
+    out: Annotated[Path, typer.Argument(help="A build folder.")],
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 7878,
+    writable: Annotated[bool, typer.Option("--writable", help="Allow SPARQL Update and Graph Store writes.")] = False,
+) -> None:
+    """Serve OUT's store as a SPARQL 1.1 endpoint with the oxigraph server until Ctrl-C or SIGTERM."""
+    from .server import serve_forever
+
+    try:
+        serve_forever(out, host=host, port=port, writable=writable, announce=lambda s: typer.echo(s, err=True))
+    except ExographError as exc:
+        _fail(exc)
+
+
+@app.command()
+def view(
+    out: Annotated[Path, typer.Argument(help="A build folder (or an HTML file).")],
+    print_only: Annotated[bool, typer.Option("--print", help="Only print the page's path.")] = False,
+) -> None:
+    """Open OUT/graph.html in the default browser, or print its path where there is none."""
+    import webbrowser
+
+    page = out if out.suffix == ".html" else out / "graph.html"
+    if not page.is_file():
+        _fail(ExographError(f"{page}: no HTML view; run 'exograph build ... -o {out}' first"))
+    uri = page.resolve().as_uri()
+    if not print_only:
+        try:
+            browser = webbrowser.get()
+            if browser.open(uri):
+                typer.echo(f"opened {uri}", err=True)
+                return
+        except webbrowser.Error:
+            pass
+    typer.echo(str(page.resolve()))
+
+
+@app.command()
+def stats(
+    out: Annotated[Path, typer.Argument(help="A build folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the table.")] = False,
+) -> None:
+    """Print the summary of a build: counts per type and predicate, top entities, gaps, warnings."""
+    from .writers.summary import render_markdown
+
+    path = out / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(ExographError(f"{path}: no summary; run 'exograph build ... -o {out}' first"))
+    except (OSError, ValueError) as exc:
+        _fail(ExographError(f"{path}: cannot read summary: {exc}"))
+    typer.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else render_markdown(summary).rstrip())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,109 @@
+"""One exception root so callers (and the CLI) can catch exactly what exograph raises.
+
+Input problems are ``ValueError`` subclasses carrying the offending value and,
+where known, the file, line and column, so a message can always point a user at
+the spot to fix instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "AnnotationError",
+    "CardError",
+    "ExographError",
+    "FetchError",
+    "FormatError",
+    "InputError",
+    "QueryError",
+    "ServeError",
+    "UnknownPrefixError",
+]
+
+
+class ExographError(Exception):
+    """Root of every error exograph raises on purpose."""
+
+
+class InputError(ExographError, ValueError):
+    """A source file could not be read; names the file, line and column when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        value: object = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.value = value
+        super().__init__(self.__str__())
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` as far as it is known, the way compilers print it."""
+        parts = [self.path or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class CardError(InputError):
+    """A paper card is malformed."""
+
+
+class AnnotationError(InputError):
+    """A PubTator or BioC file is malformed."""
+
+
+class FormatError(ExographError, ValueError):
+    """A format name or file suffix is not one exograph knows; lists the valid ones."""
+
+    def __init__(self, value: str, choices: Iterable[str], what: str = "format") -> None:
+        self.value = value
+        self.choices = tuple(choices)
+        super().__init__(f"unknown {what} {value!r}; choose one of: {', '.join(self.choices)}")
+
+
+class UnknownPrefixError(ExographError, ValueError):
+    """An identifier uses a scheme with no entry in the prefix map."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        super().__init__(f"unknown identifier scheme in {value!r}")
+
+
+class QueryError(ExographError, ValueError):
+    """A SPARQL query is malformed or failed; carries the position when the engine gives one."""
+
+    def __init__(self, message: str, *, query: str = "", line: int | None = None, column: int | None = None) -> None:
+        self.query = query
+        self.line = line
+        self.column = column
+        where = f" at line {line}, column {column}" if line is not None else ""
+        super().__init__(f"invalid SPARQL{where}: {message}")
+
+
+class FetchError(ExographError):
+    """A remote service refused, failed or answered with something unusable."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+class ServeError(ExographError):
+    """The SPARQL server could not be started or stopped."""

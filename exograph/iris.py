@@ -1,0 +1,168 @@
+"""Every IRI exograph writes comes from CURIEs through this one prefix map.
+
+The choices make the output join with public data: MeSH ids become NLM's own
+MeSH RDF IRIs, MONDO and NCBITaxon become OBO PURLs, and NCBI Gene, PubMed and
+PMC use identifiers.org, as Biolink's prefix map does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+import curies
+
+from .errors import UnknownPrefixError
+
+__all__ = [
+    "BASE",
+    "LOCAL",
+    "RDF_PREFIXES",
+    "VOCAB",
+    "compress",
+    "converter",
+    "expand",
+    "local_curie",
+    "normalize_curie",
+    "page_url",
+    "slugify",
+]
+
+BASE: Final = "https://w3id.org/exograph/"
+VOCAB: Final = BASE + "vocab/"
+LOCAL: Final = BASE + "id/"
+
+# prefix -> (IRI prefix, synonyms seen in inputs)
+_RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "NCBIGene": ("http://identifiers.org/ncbigene/", ("ncbigene", "NCBI Gene", "NCBIGENE", "EntrezGene", "GENE")),
+    "MESH": ("http://id.nlm.nih.gov/mesh/", ("mesh", "MeSH", "Mesh")),
+    "MONDO": ("http://purl.obolibrary.org/obo/MONDO_", ("mondo",)),
+    "NCBITaxon": ("http://purl.obolibrary.org/obo/NCBITaxon_", ("ncbitaxon", "taxon", "NCBITAXON", "TAXON")),
+    "DOI": ("https://doi.org/", ("doi",)),
+    "PMC": ("http://identifiers.org/pmc/", ("pmc", "PMCID", "pmcid")),
+    "PMID": ("http://identifiers.org/pubmed/", ("pmid", "pubmed", "PUBMED")),
+    "OMIM": ("http://purl.obolibrary.org/obo/OMIM_", ("omim", "MIM")),
+    "dbSNP": ("http://identifiers.org/dbsnp/", ("dbsnp", "DBSNP", "RS")),
+    "CVCL": ("http://identifiers.org/cellosaurus/CVCL_", ("cellosaurus", "Cellosaurus", "CELLOSAURUS")),
+    "CHEBI": ("http://purl.obolibrary.org/obo/CHEBI_", ("chebi",)),
+    "HP": ("http://purl.obolibrary.org/obo/HP_", ("hp",)),
+    "DOID": ("http://purl.obolibrary.org/obo/DOID_", ("doid",)),
+    "exo": (VOCAB, ()),
+    "exo.id": (LOCAL, ()),
+}
+
+converter: Final = curies.Converter(
+    [
+        curies.Record(prefix=prefix, uri_prefix=uri, prefix_synonyms=list(synonyms))
+        for prefix, (uri, synonyms) in _RECORDS.items()
+    ]
+)
+
+#: Prefixes written at the top of Turtle and TriG files.
+RDF_PREFIXES: Final[dict[str, str]] = {
+    "biolink": "https://w3id.org/biolink/vocab/",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "http://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    **{prefix: uri for prefix, (uri, _) in _RECORDS.items()},
+}
+
+_SLUG_RE: Final = re.compile(r"[^0-9a-z]+")
+
+
+def slugify(text: str) -> str:
+    """Fold a name to a stable, IRI-safe key (so 'CAR-T' and 'car t' are one entity)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = _SLUG_RE.sub("-", folded).strip("-")
+    if not slug:
+        # Names with no ASCII letters still need a key that is stable and distinct.
+        slug = "u" + "-".join(f"{ord(c):x}" for c in unicodedata.normalize("NFC", text.strip())[:32])
+    return slug[:120]
+
+
+def local_curie(kind: str, name: str) -> str:
+    """A CURIE in exograph's own id space for things no public scheme identifies."""
+    return f"exo.id:{kind}/{slugify(name)}"
+
+
+def normalize_curie(raw: str) -> str:
+    """Return the standard CURIE for ``raw`` (``mesh:D001`` -> ``MESH:D001``).
+
+    Raises :class:`UnknownPrefixError` for schemes outside the prefix map so an
+    unknown id is reported instead of turned into a made-up IRI.
+    """
+    text = raw.strip()
+    prefix, sep, local = text.partition(":")
+    if not sep or not local.strip():
+        raise UnknownPrefixError(raw)
+    standard = converter.standardize_prefix(prefix.strip())
+    if standard is None:
+        raise UnknownPrefixError(raw)
+    local = local.strip()
+    if standard == "PMC" and not local.upper().startswith("PMC"):
+        local = "PMC" + local
+    if standard == "PMC":
+        local = local.upper()
+    if standard == "CVCL" and local.upper().startswith("CVCL_"):
+        local = local[5:]
+    if standard == "dbSNP" and not local.lower().startswith("rs"):
+        local = "rs" + local
+    return f"{standard}:{local}"
+
+
+def expand(curie: str) -> str:
+    """IRI for a standard CURIE; local parts are percent-encoded where IRIs forbid them."""
+    prefix, _, local = curie.partition(":")
+    uri_prefix = converter.prefix_map.get(prefix)
+    if uri_prefix is None:
+        raise UnknownPrefixError(curie)
+    return uri_prefix + _iri_safe(local)
+
+
+def compress(iri: str) -> str | None:
+    """CURIE for an IRI exograph wrote, or None."""
+    for prefix, uri_prefix in sorted(converter.prefix_map.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(uri_prefix):
+            return f"{prefix}:{_iri_unsafe(iri[len(uri_prefix) :])}"
+    return None
+
+
+_UNSAFE: Final = re.compile(r"[\x00-\x20<>\"{}|\\^`%]")
+
+
+def _iri_safe(local: str) -> str:
+    return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), local)
+
+
+def _iri_unsafe(local: str) -> str:
+    return re.sub(r"%([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), local)
+
+
+_PAGES: Final[dict[str, str]] = {
+    "NCBIGene": "https://www.ncbi.nlm.nih.gov/gene/{}",
+    "MESH": "https://meshb.nlm.nih.gov/record/ui?ui={}",
+    "MONDO": "http://purl.obolibrary.org/obo/MONDO_{}",
+    "HP": "http://purl.obolibrary.org/obo/HP_{}",
+    "DOID": "http://purl.obolibrary.org/obo/DOID_{}",
+    "CHEBI": "http://purl.obolibrary.org/obo/CHEBI_{}",
+    "NCBITaxon": "https://www.ncbi.nlm.nih.gov/Taxonomy/Browser/wwwtax.cgi?id={}",
+    "DOI": "https://doi.org/{}",
+    "PMC": "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/",
+    "PMID": "https://pubmed.ncbi.nlm.nih.gov/{}/",
+    "OMIM": "https://omim.org/entry/{}",
+    "dbSNP": "https://www.ncbi.nlm.nih.gov/snp/{}",
+    "CVCL": "https://www.cellosaurus.org/CVCL_{}",
+}
+
+
+def page_url(curie: str) -> str | None:
+    """The human-readable source page of an id (NCBI Gene, MeSH browser, ...), if it has one."""
+    prefix, _, local = curie.partition(":")
+    template = _PAGES.get(prefix)
+    return template.format(local) if template else None

@@ -1,0 +1,107 @@
+"""The graph as a networkx MultiDiGraph, for graph algorithms and the GraphML and HTML writers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from .iris import page_url
+
+if TYPE_CHECKING:
+    from .graph import KnowledgeGraph
+
+__all__ = ["entity_attributes", "paper_attributes", "to_networkx"]
+
+
+def entity_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
+    """Node attributes of an entity (lists stay lists here; GraphML encodes them)."""
+    node = kg.entities[key]
+    return {
+        "label": node.label,
+        "type": node.type,
+        "curie": node.curie,
+        "normalised": node.curie is not None,
+        "names": sorted(node.names),
+        "aliases": sorted(node.aliases),
+        "symbol": next(iter(sorted(node.symbols)), None),
+        "full_name": next(iter(sorted(node.full_names)), None),
+        "common_name": next(iter(sorted(node.common_names)), None),
+        "rank": next(iter(sorted(node.ranks)), None),
+        "source_ids": sorted(node.raw_ids),
+        "paper_count": len(node.papers),
+        "url": page_url(node.curie) if node.curie else None,
+    }
+
+
+def paper_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
+    """Node attributes of a paper: its whole bibliographic record."""
+    node = kg.papers[key]
+    p = node.paper
+    return {
+        "label": p.title,
+        "type": "Paper",
+        "curie": key,
+        "title": p.title,
+        "authors": list(p.authors),
+        "journal": p.journal,
+        "date": p.date.isoformat() if p.date else None,
+        "pmid": p.pmid,
+        "pmcid": p.pmcid,
+        "doi": p.doi,
+        "tldr": p.tldr,
+        "contribution": p.contribution,
+        "key_findings": list(p.key_findings),
+        "abstract": p.abstract,
+        "links": [link.model_dump(exclude_none=True) for link in sorted(p.links, key=lambda lk: (lk.kind, lk.url))],
+        "sources": list(node.sources),
+        "url": page_url(key) if not key.startswith("exo.id:") else None,
+    }
+
+
+def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiDiGraph:
+    """Typed nodes and typed edges; ``entities_only`` keeps entities and co-occurrence edges (for huge corpora)."""
+    g: nx.MultiDiGraph = nx.MultiDiGraph()
+    if not entities_only:
+        for node in kg.sorted_papers():
+            g.add_node(node.key, **paper_attributes(kg, node.key))
+        for key, name in kg.authors().items():
+            g.add_node(key, label=name, type="Author", curie=key, name=name)
+        for key, name in kg.journals().items():
+            g.add_node(key, label=name, type="Journal", curie=key, name=name)
+    for entity in kg.sorted_entities():
+        g.add_node(entity.key, **entity_attributes(kg, entity.key))
+    if not entities_only:
+        for node in kg.sorted_papers():
+            for order, author in enumerate(node.author_keys, start=1):
+                g.add_edge(node.key, author, key=f"authored_by/{order}", type="authored_by", order=order)
+            if node.journal_key:
+                g.add_edge(node.key, node.journal_key, key="published_in", type="published_in")
+            for key in sorted(node.about):
+                g.add_edge(node.key, key, key="about", type="about")
+            for key in sorted(node.mentions):
+                g.add_edge(node.key, key, key="mentions", type="mentions", count=node.mentions[key])
+            for i, rel in enumerate(node.relations, start=1):
+                attrs: dict[str, Any] = {"type": rel.type, "paper": node.key}
+                if rel.novel is not None:
+                    attrs["novel"] = rel.novel
+                if rel.score is not None:
+                    attrs["score"] = rel.score
+                g.add_edge(rel.subject, rel.object, key=f"{rel.type}/{node.key}/{i}", **attrs)
+    for edge in kg.cooccurrence:
+        g.add_edge(
+            edge.source,
+            edge.target,
+            key="co_occurs_with",
+            type="co_occurs_with",
+            papers=edge.papers,
+            source_papers=edge.source_papers,
+            target_papers=edge.target_papers,
+            expected=edge.expected,
+            enrichment=edge.enrichment,
+            log_odds=edge.log_odds,
+            p_value=edge.p_value,
+            p_adjusted=edge.p_adjusted,
+            supporting=list(edge.supporting),
+        )
+    return g

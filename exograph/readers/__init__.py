@@ -1,0 +1,129 @@
+"""Readers turn source files into :class:`~exograph.models.Paper` records, one module per format.
+
+The format of a file is taken from ``--format``, else its suffix, else a look at
+its first bytes (``.txt`` is used both for cards and for PubTator exports).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Final, Literal, get_args
+
+from ..diagnostics import Diagnostics
+from ..errors import FormatError, InputError
+from ..models import Paper
+from ..textio import STDIN, read_bytes
+
+__all__ = ["INPUT_FORMATS", "READERS", "InputFormat", "guess_format", "iter_input_files", "read_papers"]
+
+InputFormat = Literal["card", "pubtator", "bioc-json", "bioc-xml"]
+INPUT_FORMATS: Final[tuple[InputFormat, ...]] = get_args(InputFormat)
+
+Reader = Callable[[bytes, str, Diagnostics], list[Paper]]
+
+_SUFFIXES: Final[dict[str, InputFormat | None]] = {
+    ".md": "card",
+    ".card": "card",
+    ".pubtator": "pubtator",
+    ".json": "bioc-json",
+    ".biocjson": "bioc-json",
+    ".xml": "bioc-xml",
+    ".bioc": "bioc-xml",
+    ".txt": None,  # cards and PubTator exports both use .txt: look inside
+}
+_PUBTATOR_HEAD: Final = re.compile(rb"^\s*[^|\s]+\|[ta]\|", re.MULTILINE)
+
+
+def _read_card(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
+    from ..errors import CardError
+    from ..textio import decode_text
+    from .card import parse_card
+
+    return [parse_card(decode_text(data, label, error=CardError), label, diag)]
+
+
+def _read_pubtator(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
+    from .pubtator import parse_pubtator
+
+    return parse_pubtator(data, label, diag)
+
+
+def _read_bioc_json(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
+    from .bioc_json import parse_bioc_json
+
+    return parse_bioc_json(data, label, diag)
+
+
+def _read_bioc_xml(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
+    from .bioc_xml import parse_bioc_xml
+
+    return parse_bioc_xml(data, label, diag)
+
+
+#: Reader per input format; the CLI's ``--format`` choices come from these keys.
+READERS: Final[dict[InputFormat, Reader]] = {
+    "card": _read_card,
+    "pubtator": _read_pubtator,
+    "bioc-json": _read_bioc_json,
+    "bioc-xml": _read_bioc_xml,
+}
+
+
+def guess_format(label: str, data: bytes) -> InputFormat:
+    """Format from the suffix, else from the content; an error lists the valid choices."""
+    suffix = Path(label).suffix.lower()
+    known = _SUFFIXES.get(suffix, None)
+    if known is not None:
+        return known
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
+    if head.startswith(b"# "):
+        return "card"
+    if head[:1] in (b"{", b"["):
+        return "bioc-json"
+    if head.startswith((b"<?xml", b"<collection", b"<!DOCTYPE collection")):
+        return "bioc-xml"
+    if _PUBTATOR_HEAD.match(head):
+        return "pubtator"
+    raise InputError(
+        f"cannot tell the input format from the suffix {suffix!r} or the content; "
+        f"pass --format with one of: {', '.join(INPUT_FORMATS)}",
+        path=label,
+        line=1,
+    )
+
+
+def read_papers(
+    source: str | Path | IO[bytes], *, format: InputFormat | None = None, diagnostics: Diagnostics | None = None
+) -> list[Paper]:
+    """Every paper in one file (or ``-``), in file order.
+
+    >>> from exograph import read_papers
+    >>> [p.pmcid for p in read_papers("seeds/000_d081ed892fcfcee2.txt")]
+    ['PMC12921707']
+    """
+    data, label = read_bytes(source)
+    if format is not None and format not in READERS:
+        raise FormatError(format, INPUT_FORMATS, what="input format")
+    if not data.strip():
+        raise InputError("file is empty", path=label, line=1)
+    fmt = format or guess_format(label, data)
+    return READERS[fmt](data, label, diagnostics if diagnostics is not None else Diagnostics())
+
+
+def iter_input_files(paths: list[str] | list[Path]) -> Iterator[str | Path]:
+    """Files named, and every file below folders named, in sorted order; ``-`` passes through."""
+    for raw in paths:
+        if str(raw) == STDIN:
+            yield STDIN
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in _SUFFIXES:
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            raise InputError("no such file or folder", path=path)

@@ -1,0 +1,68 @@
+"""Writers, one module per output format; the CLI's ``--outputs`` choices come from :data:`WRITERS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, Literal, get_args
+
+from ..atomic import Destination
+from .graphml import read_graphml, write_graphml
+from .html import write_html
+from .rdf import write_nquads, write_ntriples, write_trig, write_turtle
+from .summary import write_summary_json, write_summary_markdown
+
+if TYPE_CHECKING:
+    from ..graph import KnowledgeGraph
+
+__all__ = [
+    "DEFAULT_OUTPUTS",
+    "FILE_NAMES",
+    "OUTPUT_FORMATS",
+    "WRITERS",
+    "OutputFormat",
+    "read_graphml",
+    "write_graphml",
+    "write_html",
+    "write_nquads",
+    "write_ntriples",
+    "write_summary_json",
+    "write_summary_markdown",
+    "write_trig",
+    "write_turtle",
+]
+
+OutputFormat = Literal["turtle", "ntriples", "nquads", "trig", "graphml", "html", "summary-json", "summary-md"]
+OUTPUT_FORMATS: Final[tuple[OutputFormat, ...]] = get_args(OutputFormat)
+Writer = Callable[["KnowledgeGraph", Destination], None]
+
+WRITERS: Final[dict[OutputFormat, Writer]] = {
+    "turtle": write_turtle,
+    "ntriples": write_ntriples,
+    "nquads": write_nquads,
+    "trig": write_trig,
+    "graphml": write_graphml,
+    "html": write_html,
+    "summary-json": write_summary_json,
+    "summary-md": write_summary_markdown,
+}
+
+FILE_NAMES: Final[dict[OutputFormat, str]] = {
+    "turtle": "graph.ttl",
+    "ntriples": "graph.nt",
+    "nquads": "graph.nq",
+    "trig": "graph.trig",
+    "graphml": "graph.graphml",
+    "html": "graph.html",
+    "summary-json": "summary.json",
+    "summary-md": "summary.md",
+}
+
+DEFAULT_OUTPUTS: Final[tuple[OutputFormat, ...]] = (
+    "turtle",
+    "ntriples",
+    "trig",
+    "graphml",
+    "html",
+    "summary-json",
+    "summary-md",
+)

@@ -1,0 +1,117 @@
+"""A corpus summary (JSON for machines, Markdown for people): what the graph holds and what went wrong."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ..atomic import Destination, open_destination
+
+if TYPE_CHECKING:
+    from ..graph import KnowledgeGraph
+
+__all__ = ["summarize", "write_summary_json", "write_summary_markdown"]
+
+TOP = 10
+
+
+def summarize(kg: KnowledgeGraph) -> dict[str, Any]:
+    """Counts per type, predicate and id prefix; top entities; gaps; merges; warnings grouped by kind."""
+    from ..network import to_networkx
+
+    g = to_networkx(kg)
+    nodes = Counter(t for _, t in g.nodes(data="type"))
+    edges = Counter(t for _, _, t in g.edges(data="type"))
+    prefixes = Counter(k.split(":", 1)[0] for k in kg.entities if not k.startswith("exo.id:"))
+    top: dict[str, list[dict[str, Any]]] = {}
+    for etype in sorted({e.type for e in kg.entities.values()}):
+        ranked = sorted((e for e in kg.entities.values() if e.type == etype), key=lambda e: (-len(e.papers), e.key))[
+            :TOP
+        ]
+        top[etype] = [{"id": e.key, "label": e.label, "papers": len(e.papers)} for e in ranked]
+    warnings = {
+        kind: {"count": count, "example": str(example)} for kind, (count, example) in kg.diagnostics.by_kind().items()
+    }
+    return {
+        "papers": len(kg.papers),
+        "nodes": dict(sorted(nodes.items())),
+        "edges": dict(sorted(edges.items())),
+        "id_prefixes": dict(sorted(prefixes.items())),
+        "top_entities": top,
+        "papers_without_entities": sorted(k for k, p in kg.papers.items() if not p.mentions and not p.about),
+        "entities_without_ids": sorted(k for k, e in kg.entities.items() if e.curie is None),
+        "singletons": sum(1 for e in kg.entities.values() if len(e.papers) == 1),
+        "merges": {
+            "papers": kg.merges.get("paper", 0),
+            "entities_in_several_papers": sum(1 for e in kg.entities.values() if len(e.papers) > 1),
+            "entities_with_several_names": sum(1 for e in kg.entities.values() if len(e.names) > 1),
+        },
+        "warnings": warnings,
+        "failed_inputs": [{"path": p, "error": e} for p, e in kg.failures],
+    }
+
+
+def write_summary_json(kg: KnowledgeGraph, dest: Destination) -> None:
+    """``summary.json``."""
+    data = json.dumps(summarize(kg), indent=2, ensure_ascii=False, sort_keys=False)
+    with open_destination(dest) as handle:
+        handle.write(data.encode("utf-8") + b"\n")
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    """The summary as Markdown tables (also what ``exograph stats`` prints)."""
+    lines = ["# exograph summary", "", f"Papers: {summary['papers']}", "", "## Nodes per type", ""]
+    lines += ["| type | count |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in summary["nodes"].items()]
+    lines += ["", "## Edges per predicate", "", "| predicate | count |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in summary["edges"].items()]
+    lines += ["", "## Id prefixes", "", "| prefix | entities |", "|---|---:|"]
+    lines += [f"| {k} | {v} |" for k, v in summary["id_prefixes"].items()]
+    lines += ["", "## Top entities", ""]
+    for etype, rows in summary["top_entities"].items():
+        lines.append(f"- **{etype}**: " + ", ".join(f"{_md(r['label'])} ({r['id']}, {r['papers']})" for r in rows))
+    m = summary["merges"]
+    lines += [
+        "",
+        "## Gaps and merges",
+        "",
+        f"- papers without entities: {len(summary['papers_without_entities'])}",
+        f"- entities without ids: {len(summary['entities_without_ids'])}"
+        + (f" ({', '.join(summary['entities_without_ids'][:5])})" if summary["entities_without_ids"] else ""),
+        f"- singletons (entities in one paper): {summary['singletons']}",
+        f"- papers merged across sources: {m['papers']}",
+        f"- entities in several papers: {m['entities_in_several_papers']}",
+        f"- entities with several names: {m['entities_with_several_names']}",
+        "",
+        "## Warnings",
+        "",
+    ]
+    if summary["warnings"]:
+        lines += ["| kind | count | example |", "|---|---:|---|"]
+        lines += [f"| {k} | {v['count']} | {_md(v['example'])} |" for k, v in summary["warnings"].items()]
+    else:
+        lines.append("none")
+    if summary["failed_inputs"]:
+        lines += ["", "## Failed inputs", ""] + [f"- {_md(f['error'])}" for f in summary["failed_inputs"]]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """Neutralise Markdown and HTML in names so a hostile name cannot inject markup into the report."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("`", "\\`")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("[", "\\[")
+        .replace("\n", " ")
+    )
+
+
+def write_summary_markdown(kg: KnowledgeGraph, dest: Destination) -> None:
+    """``summary.md``."""
+    with open_destination(dest) as handle:
+        handle.write(render_markdown(summarize(kg)).encode("utf-8"))

@@ -1,0 +1,61 @@
+"""Shared fixtures: the seed card, small multi-card fixtures, and the corpora in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED = next(SEEDS.glob("*.txt"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = Path(os.environ.get("EXOGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared(relative: str) -> Path:
+    """A file of ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / relative
+    if not path.is_file():
+        pytest.skip(f"corpus file {path} not present (clone without ../shared/data); set EXOGRAPH_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed built once per session with every output."""
+    from exograph.pipeline import build
+    from exograph.writers import OUTPUT_FORMATS
+
+    out = tmp_path_factory.mktemp("seed-build")
+    result = build([SEEDS], out, outputs=OUTPUT_FORMATS)
+    assert result.ok
+    return out
+
+
+@pytest.fixture(scope="session")
+def multi_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small multi-card fixture (tests/fixtures/cards) built once per session."""
+    from exograph.pipeline import build
+    from exograph.writers import OUTPUT_FORMATS
+
+    out = tmp_path_factory.mktemp("multi-build")
+    result = build([FIXTURES / "cards"], out, outputs=OUTPUT_FORMATS)
+    assert result.ok, result.failures
+    return out
+
+
+@pytest.fixture()
+def seed_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed card."""
+    target = tmp_path / "cards" / SEED.name
+    target.parent.mkdir()
+    shutil.copy(SEED, target)
+    return target
