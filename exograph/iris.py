@@ -48,6 +48,9 @@ _RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "CHEBI": ("http://purl.obolibrary.org/obo/CHEBI_", ("chebi",)),
     "HP": ("http://purl.obolibrary.org/obo/HP_", ("hp",)),
     "DOID": ("http://purl.obolibrary.org/obo/DOID_", ("doid",)),
+    # tmVar and HGVS variant names have no public resolver; they live in exograph's id space.
+    "tmVar": (LOCAL + "tmVar/", ("tmvar", "TMVAR")),
+    "HGVS": (LOCAL + "HGVS/", ("hgvs",)),
     "exo": (VOCAB, ()),
     "exo.id": (LOCAL, ()),
 }

@@ -1,0 +1,116 @@
+"""The query pack gives the same answers on real engines: the oxigraph server over HTTP, and rdflib."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+
+from exograph.server import oxigraph_executable, wait_until_ready
+from exograph.store import open_store, run_query
+
+from .sparql_helpers import QUERIES, rows_from_http, rows_from_oxigraph, rows_from_rdflib
+
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def embedded_answers(out: Path) -> dict[str, list[tuple]]:
+    store = open_store(out)
+    return {q.stem: rows_from_oxigraph(run_query(store, q.read_text())) for q in QUERIES}
+
+
+@pytest.mark.parametrize("build_fixture", ["seed_build", "multi_build"])
+def test_oxigraph_server_loaded_over_graph_store_protocol(
+    build_fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    out: Path = request.getfixturevalue(build_fixture)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [oxigraph_executable(), "serve", "--location", str(tmp_path / "db"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_ready(process, base + "/query")
+        put = requests.put(
+            f"{base}/store?default",
+            data=(out / "graph.ttl").read_bytes(),
+            headers={"Content-Type": "text/turtle"},
+            timeout=60,
+        )
+        assert put.status_code in (200, 201, 204), put.text
+        count = rows_from_http(base + "/query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        local = rdflib.Graph().parse(out / "graph.ttl")
+        assert count == [(len(local),)]
+        expected = embedded_answers(out)
+        for q in QUERIES:
+            assert rows_from_http(base + "/query", q.read_text()) == expected[q.stem], q.name
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("build_fixture", ["seed_build", "multi_build"])
+def test_rdflib_gives_the_same_answers(build_fixture: str, request: pytest.FixtureRequest) -> None:
+    out: Path = request.getfixturevalue(build_fixture)
+    graph = rdflib.Graph().parse(out / "graph.ttl")
+    expected = embedded_answers(out)
+    for q in QUERIES:
+        assert rows_from_rdflib(graph, q.read_text()) == expected[q.stem], q.name
+
+
+def test_exograph_serve_answers_and_stops_on_sigterm(multi_build: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exograph", "serve", str(multi_build), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        endpoint = f"http://127.0.0.1:{port}/query"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(endpoint, params={"query": "ASK {}"}, timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        rows = rows_from_http(endpoint, QUERIES[0].read_text())
+        assert rows == embedded_answers(multi_build)[QUERIES[0].stem]
+        # Read-only unless --writable.
+        update = requests.post(
+            f"http://127.0.0.1:{port}/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, timeout=5
+        )
+        assert update.status_code >= 400
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert f"http://localhost:{port}/query" in err and "stopping" in err
+    with pytest.raises(requests.RequestException):
+        requests.get(endpoint, params={"query": "ASK {}"}, timeout=1)
+
+
+def test_serve_without_store_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "exograph", "serve", str(tmp_path)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"exograph: error: {tmp_path}: no store found; run 'exograph build ... -o {tmp_path}' first"
+    ]
