@@ -41,7 +41,7 @@ def test_ontology_header_and_every_term_documented() -> None:
 
 def _exo_terms_used(graph: rdflib.Graph) -> set[str]:
     used = set()
-    for s, p, o in graph:
+    for _s, p, o in graph:
         for term in (p, o):
             if isinstance(term, rdflib.URIRef) and str(term).startswith(EXO):
                 used.add(str(term))

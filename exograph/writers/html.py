@@ -88,12 +88,13 @@ def _json_for_script(value: Any) -> str:
 
 def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
     """Deterministic force-directed positions, scaled so nodes do not overlap at first draw."""
+    from ..layout import force_layout
+
     n = g.number_of_nodes()
     if n == 0:
         return {}
-    iterations = 50 if n <= 2000 else 25
-    pos = nx.spring_layout(g, seed=7, iterations=iterations, k=None)
-    scale = 120.0 * math.sqrt(n)
+    pos = force_layout(g)
+    scale = 45.0 * math.sqrt(n) + 60.0
     return {k: (round(float(x) * scale, 1), round(float(y) * scale, 1)) for k, (x, y) in pos.items()}
 
 
