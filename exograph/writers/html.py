@@ -14,6 +14,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Hashable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -86,7 +87,7 @@ def _json_for_script(value: Any) -> str:
     )
 
 
-def _layout(g: nx.Graph) -> dict[str, tuple[float, float]]:
+def _layout(g: nx.Graph) -> dict[Hashable, tuple[float, float]]:
     """Deterministic force-directed positions, scaled so nodes do not overlap at first draw."""
     from ..layout import force_layout
 
