@@ -256,6 +256,53 @@ def stats(
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False) if as_json else render_markdown(summary).rstrip())
 
 
+@app.command()
+def fetch(
+    ids: Annotated[list[str], typer.Argument(help="PMIDs (123, PMID:123) and PMCIDs (PMC123); commas allowed.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write into (then: exograph build FOLDER).")
+    ] = Path("papers"),
+    full: Annotated[bool, typer.Option("--full", help="Full text where available (PMIDs) and card full text.")] = False,
+    cards: Annotated[
+        bool, typer.Option("--cards", help="Also fetch paper cards for PMCIDs from the card site.")
+    ] = False,
+    pubtator: Annotated[bool, typer.Option("--pubtator/--no-pubtator", help="Fetch PubTator3 annotations.")] = True,
+    pubtator_url: Annotated[
+        Optional[str], typer.Option(envvar="EXOGRAPH_PUBTATOR_URL", help="PubTator3 API base URL.")  # noqa: UP045
+    ] = None,
+    cards_url: Annotated[
+        Optional[str], typer.Option(envvar="EXOGRAPH_CARDS_URL", help="Card site base URL.")  # noqa: UP045
+    ] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="HTTP cache folder (default ~/.cache/exograph/http).")] = None,  # noqa: UP045
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for an answer.")] = 30.0,
+    retries: Annotated[int, typer.Option(min=0, help="Retries on 429, 5xx, timeouts and bad answers.")] = 5,
+) -> None:
+    """Download annotated papers by id from PubTator3 (and paper cards), into a folder 'exograph build' reads."""
+    from .fetch import Fetcher
+    from .fetch import fetch as run_fetch
+
+    client = Fetcher(
+        pubtator_url=pubtator_url,
+        cards_url=cards_url,
+        cache_dir=cache,
+        timeout=timeout,
+        retries=retries,
+        log=lambda msg: typer.echo(f"exograph: {msg}", err=True),
+    )
+    try:
+        report = run_fetch(ids, out, full=full, cards=cards, pubtator=pubtator, fetcher=client)
+    except ExographError as exc:
+        _fail(exc)
+    for missing in report.missing:
+        typer.echo(f"exograph: error: {missing}", err=True)
+    typer.echo(
+        f"wrote {len(report.written)} file(s) to {out}/ ({report.requests} request(s), {report.cached} from cache)",
+        err=True,
+    )
+    if report.missing:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,345 @@
+"""Fetching annotated papers by id: PubTator3 (BioC-JSON by PMID, BioC-XML by PMCID) and paper cards.
+
+Polite by construction: at most 3 requests a second (PubTator3's stated limit),
+batches as large as the API takes, timeouts, retries with exponential backoff
+on 429 and 5xx that honour ``Retry-After``, and an on-disk cache so that
+nothing is fetched twice. An answer is validated (JSON, XML, card) before it
+is cached or written, so a truncated or HTML error page never lands anywhere.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from . import __version__
+from .atomic import atomic_open
+from .errors import CardError, FetchError
+
+__all__ = [
+    "BATCH_SIZE",
+    "DEFAULT_CARDS_URL",
+    "DEFAULT_PUBTATOR_URL",
+    "FetchReport",
+    "Fetcher",
+    "fetch",
+    "parse_ids",
+]
+
+DEFAULT_PUBTATOR_URL = "https://www.ncbi.nlm.nih.gov/research/pubtator3-api"
+DEFAULT_CARDS_URL = "https://tomesphere.com/paper"
+#: PubTator3 takes up to 100 ids per export request.
+BATCH_SIZE = 100
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_PMID = re.compile(r"^(?:pmid:|pubmed:)?\s*(\d+)$", re.IGNORECASE)
+_PMCID = re.compile(r"^(?:pmcid:|pmc:)?\s*(?:PMC)?(\d+)$", re.IGNORECASE)
+
+
+def parse_ids(raw: list[str]) -> tuple[list[str], list[str]]:
+    """Split ids into PMIDs and PMCIDs ('123', 'PMID:123', 'PMC123', 'PMCID:PMC123'); commas allowed."""
+    pmids: list[str] = []
+    pmcids: list[str] = []
+    for item in (p.strip() for chunk in raw for p in chunk.split(",")):
+        if not item:
+            continue
+        if item.upper().startswith(("PMC", "PMCID:")):
+            match = _PMCID.match(item)
+            if match:
+                pmcids.append("PMC" + match.group(1))
+                continue
+        match = _PMID.match(item)
+        if match:
+            pmids.append(match.group(1))
+            continue
+        raise FetchError(f"{item!r} is neither a PMID (digits) nor a PMCID (PMC followed by digits)")
+    return list(dict.fromkeys(pmids)), list(dict.fromkeys(pmcids))
+
+
+@dataclass
+class FetchReport:
+    """What a fetch wrote, what it found in the cache, and which ids do not exist."""
+
+    written: list[Path] = field(default_factory=list)
+    requests: int = 0
+    cached: int = 0
+    missing: list[str] = field(default_factory=list)
+
+
+class _RateLimiter:
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.lock = threading.Lock()
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if now < self.next_at:
+                time.sleep(self.next_at - now)
+                now = self.next_at
+            self.next_at = now + self.interval
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class Fetcher:
+    """HTTP client for PubTator3 and the card site, with rate limit, retries and cache."""
+
+    def __init__(
+        self,
+        *,
+        pubtator_url: str | None = None,
+        cards_url: str | None = None,
+        cache_dir: str | Path | None = None,
+        requests_per_second: float = 3.0,
+        timeout: float = 30.0,
+        retries: int = 5,
+        backoff: float = 1.0,
+        max_wait: float = 60.0,
+        session: requests.Session | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.pubtator_url = (pubtator_url or os.environ.get("EXOGRAPH_PUBTATOR_URL") or DEFAULT_PUBTATOR_URL).rstrip(
+            "/"
+        )
+        self.cards_url = (cards_url or os.environ.get("EXOGRAPH_CARDS_URL") or DEFAULT_CARDS_URL).rstrip("/")
+        default_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exograph" / "http"
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache
+        self.limiter = _RateLimiter(requests_per_second)
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", f"exograph/{__version__} (+https://w3id.org/exograph)")
+        self.log = log or (lambda _msg: None)
+        self.report = FetchReport()
+
+    # -- transport ------------------------------------------------------------------
+    def _cache_path(self, url: str) -> Path:
+        return self.cache_dir / hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+    def get(self, url: str, validate: Callable[[bytes], Any]) -> bytes:
+        """GET with cache, rate limit and retries; ``validate`` raises ValueError on a bad body."""
+        cached = self._cache_path(url)
+        if cached.is_file():
+            self.report.cached += 1
+            return cached.read_bytes()
+        last = "no attempt"
+        for attempt in range(self.retries + 1):
+            self.limiter.wait()
+            self.report.requests += 1
+            wait: float | None = None
+            try:
+                response = self.session.get(url, timeout=(10.0, self.timeout))
+            except requests.Timeout:
+                last = f"no answer within {self.timeout:g} s"
+            except requests.ConnectionError as exc:
+                last = f"cannot connect ({exc.__class__.__name__})"
+            else:
+                if response.status_code == 404:
+                    raise FetchError(f"{url}: not found (HTTP 404)", url=url, status=404)
+                if response.status_code in RETRY_STATUS:
+                    last = f"HTTP {response.status_code}"
+                    wait = _retry_after(response.headers.get("Retry-After"))
+                elif response.status_code >= 400:
+                    raise FetchError(f"{url}: HTTP {response.status_code}", url=url, status=response.status_code)
+                else:
+                    body = response.content
+                    try:
+                        validate(body)
+                    except ValueError as exc:
+                        last = f"unusable answer: {exc}"
+                        if attempt >= 1:
+                            break
+                    else:
+                        self.cache_dir.mkdir(parents=True, exist_ok=True)
+                        with atomic_open(cached) as handle:
+                            handle.write(body)
+                        return body
+            if attempt < self.retries:
+                delay = wait if wait is not None else self.backoff * (2**attempt)
+                delay = min(delay, self.max_wait)
+                self.log(f"{url}: {last}; retrying in {delay:.1f} s ({attempt + 1}/{self.retries})")
+                time.sleep(delay)
+        raise FetchError(f"{url}: giving up after {self.report.requests} request(s): {last}", url=url)
+
+    # -- PubTator3 --------------------------------------------------------------------
+    def pubtator_by_pmid(self, pmids: list[str], out_dir: Path, *, full: bool = False) -> list[Path]:
+        """BioC-JSON per PMID into ``out_dir`` (one file per paper)."""
+        written = []
+        for start in range(0, len(pmids), BATCH_SIZE):
+            batch = pmids[start : start + BATCH_SIZE]
+            url = f"{self.pubtator_url}/publications/export/biocjson?pmids={','.join(batch)}"
+            if full:
+                url += "&full=true"
+            body = self.get(url, _validate_bioc_json)
+            docs = _bioc_json_documents(json.loads(body))
+            found = {}
+            for doc in docs:
+                pmid = str(doc.get("pmid") or doc.get("id") or "")
+                found[pmid] = doc
+            for pmid in batch:
+                if pmid not in found:
+                    self.report.missing.append(f"PMID {pmid}: not found in PubTator3")
+                    continue
+                path = out_dir / f"PMID{pmid}{'.full' if full else ''}.json"
+                with atomic_open(path) as handle:
+                    handle.write(json.dumps({"PubTator3": [found[pmid]]}, ensure_ascii=False, sort_keys=True).encode())
+                written.append(path)
+        self.report.written.extend(written)
+        return written
+
+    def pubtator_by_pmcid(self, pmcids: list[str], out_dir: Path) -> list[Path]:
+        """Full-text BioC-XML per PMCID into ``out_dir``."""
+        written = []
+        for start in range(0, len(pmcids), BATCH_SIZE):
+            batch = pmcids[start : start + BATCH_SIZE]
+            url = f"{self.pubtator_url}/publications/pmc_export/biocxml?pmcids={','.join(batch)}"
+            root = ET.fromstring(self.get(url, _validate_bioc_xml))
+            found: dict[str, ET.Element] = {}
+            for doc in root.iter("document"):
+                ident = (doc.findtext("id") or "").strip()
+                key = ident if ident.upper().startswith("PMC") else f"PMC{ident}"
+                found[key.upper()] = doc
+            for pmcid in batch:
+                match = found.get(pmcid.upper())
+                if match is None:
+                    self.report.missing.append(f"{pmcid}: not found in PubTator3")
+                    continue
+                collection = ET.Element("collection")
+                for tag in ("source", "date", "key"):
+                    el = root.find(tag)
+                    if el is not None:
+                        collection.append(el)
+                collection.append(match)
+                path = out_dir / f"{pmcid}.xml"
+                with atomic_open(path) as handle:
+                    handle.write(ET.tostring(collection, encoding="utf-8", xml_declaration=True))
+                written.append(path)
+        self.report.written.extend(written)
+        return written
+
+    # -- paper cards -------------------------------------------------------------------
+    def cards(self, pmcids: list[str], out_dir: Path, *, full_text: bool = False) -> list[Path]:
+        """Paper cards (and optionally their full text) by PMCID."""
+        written = []
+        for pmcid in pmcids:
+            url = f"{self.cards_url}/{pmcid}"
+            try:
+                body = self.get(url, _validate_card)
+            except FetchError as exc:
+                if exc.status == 404:
+                    self.report.missing.append(f"{pmcid}: no paper card at {url}")
+                    continue
+                raise
+            path = out_dir / f"{pmcid}.md"
+            with atomic_open(path) as handle:
+                handle.write(body)
+            written.append(path)
+            if full_text:
+                text = self.get(f"{url}/full.md", _validate_text)
+                # Kept beside the cards but with a suffix 'exograph build' does not read as a card.
+                target = out_dir / "fulltext" / f"{pmcid}.full.markdown"
+                with atomic_open(target) as handle:
+                    handle.write(text)
+                written.append(target)
+        self.report.written.extend(written)
+        return written
+
+
+def _bioc_json_documents(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict) and "PubTator3" in value:
+        return list(value["PubTator3"])
+    if isinstance(value, dict) and "documents" in value:
+        return list(value["documents"])
+    if isinstance(value, dict) and "passages" in value:
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise ValueError("JSON is not a PubTator3 BioC-JSON answer")
+
+
+def _validate_bioc_json(body: bytes) -> None:
+    if body.lstrip()[:1] == b"<":
+        raise ValueError("got an HTML/XML page instead of BioC-JSON")
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    _bioc_json_documents(value)
+
+
+def _validate_bioc_xml(body: bytes) -> None:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise ValueError(f"invalid or truncated XML (line {exc.position[0]}, column {exc.position[1]})") from None
+    if root.tag != "collection":
+        raise ValueError(f"XML root is <{root.tag}>, not a BioC <collection> (an error page?)")
+
+
+def _validate_text(body: bytes) -> None:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("answer is not UTF-8 text") from None
+    if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        raise ValueError("got an HTML page instead of Markdown")
+
+
+def _validate_card(body: bytes) -> None:
+    from .readers.card import parse_card
+
+    _validate_text(body)
+    try:
+        parse_card(body.decode("utf-8"), "<download>")
+    except CardError as exc:
+        raise ValueError(f"not a paper card: {exc.message}") from None
+
+
+def fetch(
+    ids: list[str],
+    out_dir: str | Path,
+    *,
+    full: bool = False,
+    cards: bool = False,
+    pubtator: bool = True,
+    fetcher: Fetcher | None = None,
+) -> FetchReport:
+    """Download papers by PMID/PMCID into ``out_dir`` for ``exograph build``.
+
+    PMIDs come from PubTator3 as BioC-JSON (``full=True`` asks for full text),
+    PMCIDs as full-text BioC-XML; ``cards=True`` also fetches paper cards for PMCIDs.
+    """
+    pmids, pmcids = parse_ids(ids)
+    client = fetcher or Fetcher()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if pubtator and pmids:
+        client.pubtator_by_pmid(pmids, out, full=full)
+    if pubtator and pmcids:
+        client.pubtator_by_pmcid(pmcids, out)
+    if cards and pmcids:
+        client.cards(pmcids, out, full_text=full)
+    return client.report
