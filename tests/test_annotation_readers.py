@@ -25,7 +25,7 @@ DOC = """123|t|BRCA1 and tumors in mice
 123\t0\t5\tBRCA1\tGeneOrGeneProduct\t672
 123\t10\t16\ttumors\tDisease\tMESH:D009369
 123\t20\t24\tmice\tSpecies\t10090;10095
-123\t25\t34\tCisplatin\tChemical\t D002945 
+123\t25\t34\tCisplatin\tChemical\t D002945{SPACE}
 123\t42\t70\tocular and auditory toxicity\tDisease\tD014786|D006311
 123\t74\t78\tOMIM\tDisease\tOMIM:604370
 123\t79\t84\tcases\tDisease\t-1
@@ -33,7 +33,7 @@ DOC = """123|t|BRCA1 and tumors in mice
 123\t10\t16\ttumors\tDisease\tnull
 123\tCID\tD002945\tD014786
 123\tPositive_Correlation\t672\tD009369\tNovel
-"""
+""".replace("{SPACE}", " ")
 
 
 def test_pubtator_id_quirks_and_evidence() -> None:
@@ -182,7 +182,7 @@ def test_pubtator_round_trip(title: str, anns: list) -> None:
         offset += len(text) + 1
     (paper,) = parse_pubtator("\n".join(lines) + "\n", "prop.pubtator", Diagnostics())
     assert paper.title == title and len(paper.mentions) == len(anns)
-    for mention, (text, etype, ident) in zip(paper.mentions, anns, strict=True):
+    for mention, (text, _etype, ident) in zip(paper.mentions, anns, strict=True):
         assert mention.text == text
         parts = [] if ident in ("-", "-1") else ident.split("|")
         if parts:

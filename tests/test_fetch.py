@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ def test_parse_ids() -> None:
 
 
 def test_fetch_by_pmid_then_build(server: tuple[str, Recorded], tmp_path: Path) -> None:
-    base, state = server
+    base, _ = server
     out = tmp_path / "papers"
     report = fetch(["20516115", "999999999"], out, fetcher=client(base, tmp_path))
     assert [p.name for p in report.written] == ["PMID20516115.json"]
@@ -76,7 +77,7 @@ def test_at_most_three_requests_per_second(server: tuple[str, Recorded], tmp_pat
         fetch([pmid], tmp_path / "out", fetcher=fetcher)
     times = [t for t, _ in state.log]
     assert len(times) == 4
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.30, gaps
 
 
@@ -110,7 +111,7 @@ def test_answer_slower_than_timeout_is_retried_then_reported(server: tuple[str, 
     report = fetch(["20516115"], tmp_path / "out", fetcher=client(base, tmp_path, timeout=0.5))
     assert report.requests == 2 and len(report.written) == 1
     state.script += [Scripted(status=0, delay=1.0) for _ in range(3)]
-    with pytest.raises(FetchError, match="no answer within 0.5 s"):
+    with pytest.raises(FetchError, match=r"no answer within 0\.5 s"):
         fetch(["22663011"], tmp_path / "out2", fetcher=client(base, tmp_path, timeout=0.5, retries=2))
 
 
