@@ -71,7 +71,9 @@ def build(
     store: Annotated[bool, typer.Option("--store/--no-store", help="Write the embedded SPARQL store.")] = True,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first input error.")] = False,
     min_papers: Annotated[int, typer.Option(min=1, help="Co-occurrence: least number of shared papers.")] = 2,
-    max_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Co-occurrence: largest BH-adjusted p-value.")] = 1.0,
+    max_p: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Co-occurrence: largest Benjamini-Hochberg adjusted p-value.")
+    ] = 0.05,
     html_max_nodes: Annotated[
         int, typer.Option(min=0, help="HTML view: show at most this many nodes, top by degree (0: all).")
     ] = 5000,

@@ -59,16 +59,39 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fisher_greater(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int) -> np.ndarray:
+    """One-sided Fisher's exact p-values, P(X >= a) for X ~ Hypergeom(total, n_a, n_b).
+
+    Most pairs share one paper; for them P(X >= 1) = 1 - P(X = 0) has a closed form.
+    The rest share few distinct (a, n_a, n_b) triples, so each tail is computed once.
+    """
+    from scipy.special import gammaln
+    from scipy.stats import hypergeom
+
+    out = np.empty(len(a))
+    ones = a == 1
+    na1, nb1 = n_a[ones].astype(float), n_b[ones].astype(float)
+    log_p0 = gammaln(total - na1 + 1) + gammaln(total - nb1 + 1) - gammaln(total + 1) - gammaln(total - na1 - nb1 + 1)
+    out[ones] = -np.expm1(log_p0)
+    rest = ~ones
+    if rest.any():
+        base = np.int64(total + 1)
+        packed = (a[rest] * base + n_a[rest]) * base + n_b[rest]
+        unique, inverse = np.unique(packed, return_inverse=True)
+        ua, una, unb = unique // (base * base), (unique // base) % base, unique % base
+        out[rest] = hypergeom.sf(ua - 1, total, una, unb)[inverse.ravel()]
+    return np.clip(out, 0.0, 1.0)
+
+
 def cooccurrences(
     kg: KnowledgeGraph,
     *,
     pairs: Iterable[tuple[str, str]] = DEFAULT_PAIRS,
     min_papers: int = 2,
-    max_p: float = 1.0,
+    max_p: float = 0.05,
 ) -> list[CoOccurrence]:
     """All co-occurrence edges with at least ``min_papers`` shared papers and adjusted p <= ``max_p``."""
     from scipy import sparse
-    from scipy.stats import hypergeom
 
     paper_keys = sorted(kg.papers)
     total = len(paper_keys)
@@ -77,7 +100,7 @@ def cooccurrences(
     by_type: dict[str, list[str]] = {}
     for key in sorted(kg.entities):
         by_type.setdefault(kg.entities[key].type, []).append(key)
-    column = {key: i for keys in by_type.values() for i, key in enumerate(keys)}
+    column = {key: i for members in by_type.values() for i, key in enumerate(members)}
 
     def incidence(etype: str) -> sparse.csc_matrix:
         rows: list[int] = []
@@ -94,34 +117,47 @@ def cooccurrences(
         return sparse.csc_matrix((data, (rows, cols)), shape=shape)
 
     cache: dict[str, sparse.csc_matrix] = {}
-    found: list[tuple[str, str, int, int, int]] = []
+    keys: list[str] = []
+    key_offset: dict[str, int] = {}
+    for etype, members in by_type.items():
+        key_offset[etype] = len(keys)
+        keys.extend(members)
+    parts_i: list[np.ndarray] = []
+    parts_j: list[np.ndarray] = []
+    parts_a: list[np.ndarray] = []
+    parts_na: list[np.ndarray] = []
+    parts_nb: list[np.ndarray] = []
     for ta, tb in dict.fromkeys(tuple(p) for p in pairs):
         if ta not in by_type or tb not in by_type:
             continue
         xa = cache.setdefault(ta, incidence(ta))
         xb = cache.setdefault(tb, incidence(tb))
         counts = (xa.T @ xb).tocoo()
+        if ta == tb:
+            upper = counts.row < counts.col
+            rows, cols, data = counts.row[upper], counts.col[upper], counts.data[upper]
+        else:
+            rows, cols, data = counts.row, counts.col, counts.data
         na = np.asarray(xa.sum(axis=0)).ravel()
         nb = np.asarray(xb.sum(axis=0)).ravel()
-        keys_a, keys_b = by_type[ta], by_type[tb]
-        for i, j, c in zip(counts.row.tolist(), counts.col.tolist(), counts.data.tolist(), strict=True):
-            if ta == tb and i >= j:
-                continue
-            found.append((keys_a[i], keys_b[j], int(c), int(na[i]), int(nb[j])))
-    if not found:
+        parts_i.append(rows.astype(np.int64) + key_offset[ta])
+        parts_j.append(cols.astype(np.int64) + key_offset[tb])
+        parts_a.append(data.astype(np.int64))
+        parts_na.append(na[rows].astype(np.int64))
+        parts_nb.append(nb[cols].astype(np.int64))
+    if not parts_a or not sum(len(x) for x in parts_a):
         return []
-    a = np.array([f[2] for f in found], dtype=np.int64)
-    n_a = np.array([f[3] for f in found], dtype=np.int64)
-    n_b = np.array([f[4] for f in found], dtype=np.int64)
-    expected = n_a * n_b / total
-    p_value = np.clip(hypergeom.sf(a - 1, total, n_a, n_b), 0.0, 1.0)
+    src, dst = np.concatenate(parts_i), np.concatenate(parts_j)
+    a, n_a, n_b = np.concatenate(parts_a), np.concatenate(parts_na), np.concatenate(parts_nb)
+    p_value = _fisher_greater(a, n_a, n_b, total)
     p_adjusted = benjamini_hochberg(p_value)
+    expected = n_a * n_b / total
     b, c = n_a - a, n_b - a
     d = total - n_a - n_b + a
     log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
     out: list[CoOccurrence] = []
     for idx in np.flatnonzero((a >= min_papers) & (p_adjusted <= max_p)).tolist():
-        source, target = found[idx][0], found[idx][1]
+        source, target = keys[int(src[idx])], keys[int(dst[idx])]
         supporting = tuple(sorted(kg.entities[source].papers & kg.entities[target].papers))
         out.append(
             CoOccurrence(

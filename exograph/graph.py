@@ -165,7 +165,7 @@ class KnowledgeGraph:
         return tuple(keys)
 
     def finalize(
-        self, *, min_papers: int = 2, max_p: float = 1.0, pairs: Iterable[tuple[str, str]] | None = None
+        self, *, min_papers: int = 2, max_p: float = 0.05, pairs: Iterable[tuple[str, str]] | None = None
     ) -> None:
         """Compute corpus-level edges once all papers are in."""
         from .cooccurrence import DEFAULT_PAIRS, cooccurrences
@@ -248,7 +248,7 @@ def _merge_papers(old: PaperNode, new: PaperNode, diag: Diagnostics) -> PaperNod
     )
 
 
-def build_graph(papers: Iterable[Paper], *, min_papers: int = 2, max_p: float = 1.0) -> KnowledgeGraph:
+def build_graph(papers: Iterable[Paper], *, min_papers: int = 2, max_p: float = 0.05) -> KnowledgeGraph:
     """Merge papers into one graph and compute co-occurrence statistics.
 
     >>> from exograph import read_card, build_graph

@@ -146,7 +146,7 @@ def build(
     store: bool = True,
     strict: bool = False,
     min_papers: int = 2,
-    max_p: float = 1.0,
+    max_p: float = 0.05,
     html_max_nodes: int | None = None,
     incremental: bool = True,
     progress: Progress | None = None,

@@ -24,7 +24,7 @@ runner = CliRunner()
 
 
 def test_cooccurrence_matches_scipy_fisher_exact() -> None:
-    kg = build([FIXTURES / "cards"], min_papers=1).graph
+    kg = build([FIXTURES / "cards"], min_papers=1, max_p=1.0).graph
     total = len(kg.papers)
     assert kg.cooccurrence
     for edge in kg.cooccurrence:
@@ -52,10 +52,10 @@ def test_bh_matches_scipy_on_random_values() -> None:
 
 
 def test_default_type_pairs_and_thresholds() -> None:
-    kg = build([FIXTURES / "cards"], min_papers=1).graph
+    kg = build([FIXTURES / "cards"], min_papers=1, max_p=1.0).graph
     pairs = {(kg.entities[e.source].type, kg.entities[e.target].type) for e in kg.cooccurrence}
     assert pairs == {("Gene", "Disease"), ("ChemicalEntity", "Disease"), ("Gene", "ChemicalEntity"), ("Gene", "Gene")}
-    strict = build([FIXTURES / "cards"], min_papers=3).graph
+    strict = build([FIXTURES / "cards"], min_papers=3, max_p=1.0).graph
     assert [(e.source, e.target) for e in strict.cooccurrence] == [("NCBIGene:7422", "MESH:D001943")]
     assert build([FIXTURES / "cards"], min_papers=1, max_p=0.2).graph.cooccurrence == [
         e for e in kg.cooccurrence if e.p_adjusted <= 0.2
