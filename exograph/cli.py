@@ -80,6 +80,9 @@ def build(
     incremental: Annotated[
         bool, typer.Option("--incremental/--clean", help="Reuse parsed inputs cached in OUT/.cache.")
     ] = True,
+    graphml_full: Annotated[
+        bool, typer.Option("--graphml-full", help="Write papers and authors to GraphML even for huge corpora.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
 ) -> None:
     """Build the graph from INPUTS and write Turtle, N-Triples, TriG, GraphML, HTML, a summary and a SPARQL store."""
@@ -99,6 +102,7 @@ def build(
                 max_p=max_p,
                 html_max_nodes=html_max_nodes,
                 incremental=incremental,
+                graphml_full=graphml_full,
                 progress=progress,
             )
     except ExographError as exc:

@@ -29,6 +29,8 @@ from .writers import DEFAULT_OUTPUTS, FILE_NAMES, WRITERS, OutputFormat
 __all__ = ["CACHE_DIR", "BuildResult", "build", "read_inputs"]
 
 CACHE_DIR = ".cache"
+#: Above this many paper-to-entity/author/journal edges, graph.graphml is limited to the entity-level graph.
+GRAPHML_PAPER_EDGE_LIMIT = 1_000_000
 _PAPERS = TypeAdapter(list[Paper])
 _DIAGS = TypeAdapter(list[Diagnostic])
 
@@ -137,6 +139,10 @@ def _save_cache(path: Path, meta: dict[str, Any], papers: list[Paper], diags: li
         handle.write(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
+def _paper_edges(kg: KnowledgeGraph) -> int:
+    return sum(len(n.mentions) + len(n.about) + len(n.paper.authors) + 1 for n in kg.papers.values())
+
+
 def build(
     inputs: Sequence[str | Path],
     out_dir: str | Path | None = None,
@@ -149,6 +155,7 @@ def build(
     max_p: float = 0.05,
     html_max_nodes: int | None = None,
     incremental: bool = True,
+    graphml_full: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Read inputs, build the graph and write outputs to ``out_dir`` (nothing is written without one).
@@ -177,6 +184,15 @@ def build(
             from .writers.html import write_html
 
             write_html(kg, path, max_nodes=html_max_nodes)
+        elif fmt == "graphml" and not graphml_full and _paper_edges(kg) > GRAPHML_PAPER_EDGE_LIMIT:
+            from .writers.graphml import write_graphml
+
+            kg.diagnostics.warn(
+                "graphml-entity-level",
+                f"{_paper_edges(kg):,} paper edges are more than Cytoscape and Gephi handle; graph.graphml holds "
+                "entities and co-occurrence edges only (use --graphml-full for everything)",
+            )
+            write_graphml(kg, path, entities_only=True)
         else:
             WRITERS[fmt](kg, path)
         result.outputs[fmt] = path

@@ -59,7 +59,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path: Path, fmt: str, monkeypat
 
     monkeypatch.setattr(rdf_module, "_lit", explode)
     monkeypatch.setattr(network_module, "page_url", explode)
-    monkeypatch.setattr("exograph.writers.summary.to_networkx", explode, raising=False)
+    monkeypatch.setattr("exograph.writers.summary.summarize", explode)
     with pytest.raises(KeyboardInterrupt):
         WRITERS[fmt](kg, target)
     assert target.read_bytes() == b"previous build"

@@ -18,11 +18,19 @@ TOP = 10
 
 def summarize(kg: KnowledgeGraph) -> dict[str, Any]:
     """Counts per type, predicate and id prefix; top entities; gaps; merges; warnings grouped by kind."""
-    from ..network import to_networkx
-
-    g = to_networkx(kg)
-    nodes = Counter(t for _, t in g.nodes(data="type"))
-    edges = Counter(t for _, _, t in g.edges(data="type"))
+    # Counted from the graph's own tables: building the networkx view would cost gigabytes on large corpora.
+    nodes: Counter[str] = Counter(e.type for e in kg.entities.values())
+    nodes.update({"Paper": len(kg.papers), "Author": len(kg.authors()), "Journal": len(kg.journals())})
+    edges: Counter[str] = Counter()
+    for node in kg.papers.values():
+        edges["authored_by"] += len(node.paper.authors)
+        edges["published_in"] += node.journal_key is not None
+        edges["about"] += len(node.about)
+        edges["mentions"] += len(node.mentions)
+        edges.update(r.type for r in node.relations)
+    edges["co_occurs_with"] += len(kg.cooccurrence)
+    nodes = +nodes
+    edges = +edges
     prefixes = Counter(k.split(":", 1)[0] for k in kg.entities if not k.startswith("exo.id:"))
     top: dict[str, list[dict[str, Any]]] = {}
     for etype in sorted({e.type for e in kg.entities.values()}):
