@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostics
@@ -109,6 +110,8 @@ class KnowledgeGraph:
         self.merges: Counter[str] = Counter()
         self.cooccurrence: list[CoOccurrence] = []
         self.failures: list[tuple[str, str]] = []
+        #: N-Quads file holding every statement once generated (set during a build, see rdf.materialize).
+        self.rdf_cache: Path | None = None
         self._by_id: dict[str, str] = {}
 
     # -- building -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 import curies
@@ -61,6 +62,9 @@ converter: Final = curies.Converter(
         for prefix, (uri, synonyms) in _RECORDS.items()
     ]
 )
+
+#: Prefix -> IRI prefix, computed once (``converter.prefix_map`` rebuilds a dict on every access).
+PREFIX_MAP: Final[dict[str, str]] = dict(converter.prefix_map)
 
 #: Prefixes written at the top of Turtle and TriG files.
 RDF_PREFIXES: Final[dict[str, str]] = {
@@ -119,10 +123,11 @@ def normalize_curie(raw: str) -> str:
     return f"{standard}:{local}"
 
 
+@lru_cache(maxsize=1 << 18)
 def expand(curie: str) -> str:
     """IRI for a standard CURIE; local parts are percent-encoded where IRIs forbid them."""
     prefix, _, local = curie.partition(":")
-    uri_prefix = converter.prefix_map.get(prefix)
+    uri_prefix = PREFIX_MAP.get(prefix)
     if uri_prefix is None:
         raise UnknownPrefixError(curie)
     return uri_prefix + _iri_safe(local)
@@ -130,7 +135,7 @@ def expand(curie: str) -> str:
 
 def compress(iri: str) -> str | None:
     """CURIE for an IRI exograph wrote, or None."""
-    for prefix, uri_prefix in sorted(converter.prefix_map.items(), key=lambda kv: -len(kv[1])):
+    for prefix, uri_prefix in sorted(PREFIX_MAP.items(), key=lambda kv: -len(kv[1])):
         if iri.startswith(uri_prefix):
             return f"{prefix}:{_iri_unsafe(iri[len(uri_prefix) :])}"
     return None

@@ -178,6 +178,34 @@ def build(
     if out is None:
         return result
     out.mkdir(parents=True, exist_ok=True)
+    rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
+    if store or len(rdf_outputs) > 1:
+        from .rdf import materialize
+
+        cache_file = out / ".graph.nq.part"
+        materialize(kg, cache_file)
+    try:
+        _write_outputs(kg, out, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
+        if store:
+            from .store import STORE_DIR, write_store
+
+            result.outputs["store"] = write_store(kg, out / STORE_DIR)
+    finally:
+        if kg.rdf_cache is not None:
+            kg.rdf_cache.unlink(missing_ok=True)
+            kg.rdf_cache = None
+    return result
+
+
+def _write_outputs(
+    kg: KnowledgeGraph,
+    out: Path,
+    outputs: Sequence[OutputFormat],
+    result: BuildResult,
+    *,
+    html_max_nodes: int | None,
+    graphml_full: bool,
+) -> None:
     for fmt in outputs:
         path = out / FILE_NAMES[fmt]
         if fmt == "html" and html_max_nodes is not None:
@@ -196,8 +224,3 @@ def build(
         else:
             WRITERS[fmt](kg, path)
         result.outputs[fmt] = path
-    if store:
-        from .store import STORE_DIR, write_store
-
-        result.outputs["store"] = write_store(kg, out / STORE_DIR)
-    return result

@@ -9,6 +9,7 @@ can be replaced by dropping its graph.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,31 @@ def _lit(value: object) -> Literal:
 
 
 def quads(kg: KnowledgeGraph) -> Iterator[Quad]:
-    """Every statement of the graph, deterministically ordered."""
+    """Every statement of the graph, deterministically ordered.
+
+    When the build has already materialised them (``kg.rdf_cache``, an N-Quads
+    file), they are streamed back by pyoxigraph instead of generated again, so
+    Turtle, N-Triples, TriG and the store cost one generation in Python.
+    """
+    if kg.rdf_cache is not None:
+        from pyoxigraph import RdfFormat, parse
+
+        yield from parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS)  # type: ignore[misc]
+        return
+    yield from generate_quads(kg)
+
+
+def materialize(kg: KnowledgeGraph, path: str | Path) -> None:
+    """Write every quad once to ``path`` and make :func:`quads` read from it."""
+    from pyoxigraph import RdfFormat, serialize
+
+    kg.rdf_cache = None
+    serialize(generate_quads(kg), str(path), RdfFormat.N_QUADS)
+    kg.rdf_cache = Path(path)
+
+
+def generate_quads(kg: KnowledgeGraph) -> Iterator[Quad]:
+    """Generate the statements in Python (see :func:`quads`)."""
     label, pref, alt = _n(RDFS + "label"), _n(SKOS + "prefLabel"), _n(SKOS + "altLabel")
     ident = _n(DCT + "identifier")
     for node in kg.sorted_entities():

@@ -45,7 +45,10 @@ def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
 
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
-        store.bulk_extend(quads(kg))
+        if kg.rdf_cache is not None:
+            store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS)
+        else:
+            store.bulk_extend(quads(kg))
         store.flush()
         store.optimize()
         del store
