@@ -122,11 +122,11 @@ def cooccurrences(
     for etype, members in by_type.items():
         key_offset[etype] = len(keys)
         keys.extend(members)
-    parts_i: list[np.ndarray] = []
-    parts_j: list[np.ndarray] = []
-    parts_a: list[np.ndarray] = []
-    parts_na: list[np.ndarray] = []
-    parts_nb: list[np.ndarray] = []
+    # Every tested pair's p-value is needed for Benjamini-Hochberg, but only pairs with enough
+    # shared papers can become edges: keep p for all, everything else for candidates only.
+    p_parts: list[np.ndarray] = []
+    cand: dict[str, list[np.ndarray]] = {"pos": [], "src": [], "dst": [], "a": [], "na": [], "nb": []}
+    tested = 0
     for ta, tb in dict.fromkeys(tuple(p) for p in pairs):
         if ta not in by_type or tb not in by_type:
             continue
@@ -138,25 +138,37 @@ def cooccurrences(
             rows, cols, data = counts.row[upper], counts.col[upper], counts.data[upper]
         else:
             rows, cols, data = counts.row, counts.col, counts.data
+        del counts
         na = np.asarray(xa.sum(axis=0)).ravel()
         nb = np.asarray(xb.sum(axis=0)).ravel()
-        parts_i.append(rows.astype(np.int64) + key_offset[ta])
-        parts_j.append(cols.astype(np.int64) + key_offset[tb])
-        parts_a.append(data.astype(np.int64))
-        parts_na.append(na[rows].astype(np.int64))
-        parts_nb.append(nb[cols].astype(np.int64))
-    if not parts_a or not sum(len(x) for x in parts_a):
+        a = data.astype(np.int64)
+        n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
+        p_parts.append(_fisher_greater(a, n_a, n_b, total))
+        keep = np.flatnonzero(a >= min_papers)
+        cand["pos"].append(keep + tested)
+        cand["src"].append(rows[keep].astype(np.int64) + key_offset[ta])
+        cand["dst"].append(cols[keep].astype(np.int64) + key_offset[tb])
+        cand["a"].append(a[keep])
+        cand["na"].append(n_a[keep])
+        cand["nb"].append(n_b[keep])
+        tested += len(a)
+        del rows, cols, data, a, n_a, n_b
+    if tested == 0:
         return []
-    src, dst = np.concatenate(parts_i), np.concatenate(parts_j)
-    a, n_a, n_b = np.concatenate(parts_a), np.concatenate(parts_na), np.concatenate(parts_nb)
-    p_value = _fisher_greater(a, n_a, n_b, total)
-    p_adjusted = benjamini_hochberg(p_value)
+    p_all = np.concatenate(p_parts)
+    del p_parts
+    p_adjusted_all = benjamini_hochberg(p_all)
+    pos = np.concatenate(cand["pos"])
+    src, dst = np.concatenate(cand["src"]), np.concatenate(cand["dst"])
+    a, n_a, n_b = np.concatenate(cand["a"]), np.concatenate(cand["na"]), np.concatenate(cand["nb"])
+    p_value, p_adjusted = p_all[pos], p_adjusted_all[pos]
+    del p_all, p_adjusted_all
     expected = n_a * n_b / total
     b, c = n_a - a, n_b - a
     d = total - n_a - n_b + a
     log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
     out: list[CoOccurrence] = []
-    for idx in np.flatnonzero((a >= min_papers) & (p_adjusted <= max_p)).tolist():
+    for idx in np.flatnonzero(p_adjusted <= max_p).tolist():
         source, target = keys[int(src[idx])], keys[int(dst[idx])]
         supporting = tuple(sorted(kg.entities[source].papers & kg.entities[target].papers))
         out.append(
