@@ -83,8 +83,15 @@ def main() -> None:
         floor = run("floor", str(nt), str(ns.work / f"floor-{n}.ttl"))
         full = run("build-all", str(cards), str(ns.work / f"all-{n}"))
         naive = run("naive", str(nt), str(ns.work / f"naive-{n}.ttl")) if n <= ns.naive_max else None
-        row = {"cards": n, "triples": triples, "turtle": turtle, "floor": floor, "all": full, "naive": naive,
-               "ttl_mb": (out / "graph.ttl").stat().st_size / 1e6}
+        row = {
+            "cards": n,
+            "triples": triples,
+            "turtle": turtle,
+            "floor": floor,
+            "all": full,
+            "naive": naive,
+            "ttl_mb": (out / "graph.ttl").stat().st_size / 1e6,
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
     lines = [

@@ -23,6 +23,7 @@ from .errors import (
 )
 from .graph import KnowledgeGraph, build_graph
 from .models import Diagnostic, Entity, Link, Mention, Paper, Relation, SourceRef
+from .notebook import show
 from .pipeline import BuildResult, build
 from .readers import read_papers
 from .readers.card import read_card
@@ -63,6 +64,7 @@ __all__ = [
     "read_card",
     "read_graphml",
     "read_papers",
+    "show",
     "write_graphml",
     "write_html",
     "write_nquads",

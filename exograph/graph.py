@@ -208,13 +208,25 @@ class KnowledgeGraph:
         return iter(self.sorted_papers())
 
     def to_networkx(self) -> nx.MultiDiGraph:
-        """The graph as a networkx MultiDiGraph (node ids are CURIEs, edge keys are edge types)."""
+        """The graph as a networkx MultiDiGraph (node ids are CURIEs, edge keys are edge types).
+
+        >>> import exograph
+        >>> g = exograph.build(["seeds/"]).graph.to_networkx()
+        >>> g.nodes["NCBIGene:7422"]["label"], g.number_of_nodes()
+        ('VEGFA', 109)
+        """
         from .network import to_networkx
 
         return to_networkx(self)
 
     def to_rdflib(self) -> rdflib.Dataset:
-        """The graph as an rdflib Dataset (one named graph per paper, the rest in the default graph)."""
+        """The graph as an rdflib Dataset (one named graph per paper, the rest in the default graph).
+
+        >>> import exograph
+        >>> ds = exograph.build(["seeds/"]).graph.to_rdflib()
+        >>> len(ds) > 1500
+        True
+        """
         from .rdf import to_rdflib
 
         return to_rdflib(self)

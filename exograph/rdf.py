@@ -9,8 +9,8 @@ can be replaced by dropping its graph.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Triple

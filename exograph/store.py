@@ -115,10 +115,13 @@ def query(out_dir: str | Path, sparql: str) -> list[dict[str, Any]] | bool | lis
     SELECT gives a list of rows (dicts of plain Python values), ASK a bool,
     CONSTRUCT/DESCRIBE a list of (subject, predicate, object) tuples.
 
-    >>> from exograph import query
-    >>> rows = query("out", "SELECT (COUNT(*) AS ?n) WHERE { ?g a biolink:Gene }")  # doctest: +SKIP
-    >>> rows[0]["n"]  # doctest: +SKIP
-    60
+    >>> import tempfile, exograph
+    >>> out = tempfile.mkdtemp()
+    >>> _ = exograph.build(["seeds/"], out)
+    >>> exograph.query(out, "SELECT (COUNT(*) AS ?n) WHERE { ?g a biolink:Gene }")
+    [{'n': 60}]
+    >>> exograph.query(out, "ASK { ?g skos:altLabel 'VPF' }")
+    True
     """
     result = run_query(open_store(out_dir), sparql)
     if isinstance(result, ox.QueryBoolean):

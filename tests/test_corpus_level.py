@@ -41,7 +41,12 @@ def test_cooccurrence_matches_scipy_fisher_exact() -> None:
     raw = np.array([e.p_value for e in kg.cooccurrence])
     assert np.allclose([e.p_adjusted for e in kg.cooccurrence], false_discovery_control(raw, method="bh"))
     vegfa_breast = next(e for e in kg.cooccurrence if (e.source, e.target) == ("NCBIGene:7422", "MESH:D001943"))
-    assert (vegfa_breast.papers, vegfa_breast.source_papers, vegfa_breast.target_papers, vegfa_breast.total_papers) == (3, 3, 3, 4)
+    assert (vegfa_breast.papers, vegfa_breast.source_papers, vegfa_breast.target_papers, vegfa_breast.total_papers) == (
+        3,
+        3,
+        3,
+        4,
+    )
     assert vegfa_breast.p_value == pytest.approx(0.25)
 
 
@@ -120,7 +125,9 @@ def test_incremental_rebuild_reads_only_changed_cards(tmp_path: Path) -> None:
     # change one, add one, delete one
     changed = cards / "b_vegfa_egfr.md"
     changed.write_text(changed.read_text().replace("Bob Jones, Carol White", "Bob Jones, Erin Green"))
-    (cards / "e_new.md").write_text((FIXTURES / "cards" / "d_kras_pancreas.md").read_text().replace("PMC1000004", "PMC1000005"))
+    (cards / "e_new.md").write_text(
+        (FIXTURES / "cards" / "d_kras_pancreas.md").read_text().replace("PMC1000004", "PMC1000005")
+    )
     (cards / "c_three_genes.md").unlink()
     files, inc = _build(cards, out)
     assert (inc.parsed, inc.cached) == (2, 3)
@@ -153,6 +160,7 @@ def test_papers_read_in_any_order_give_identical_files(tmp_path: Path) -> None:
             shutil.copy(src, folder / f"{name}.md")
     fa, _ = _build(a, tmp_path / "oa")
     fb, _ = _build(b, tmp_path / "ob")
+
     def without_provenance(data: bytes) -> list[bytes]:
         return [line for line in data.splitlines() if b"exo:sourceFile" not in line]
 

@@ -46,7 +46,14 @@ def _encoded(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def write_graphml(kg: KnowledgeGraph, dest: Destination, *, entities_only: bool = False) -> None:
-    """Write the graph; ``entities_only`` keeps only entities and co-occurrence edges (for very large corpora)."""
+    """Write the graph; ``entities_only`` keeps only entities and co-occurrence edges (for very large corpora).
+
+    >>> import tempfile, pathlib, exograph
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.graphml"
+    >>> exograph.write_graphml(exograph.build(["seeds/"]).graph, path)
+    >>> exograph.read_graphml(path).nodes["NCBIGene:7422"]["aliases"]
+    ['L-VEGF', 'MVCD1', 'VEGF', 'VPF']
+    """
     graph = _encoded(to_networkx(kg, entities_only=entities_only))
     with open_destination(dest) as handle:
         nx.write_graphml_xml(

@@ -190,7 +190,14 @@ def render_html(kg: KnowledgeGraph, *, max_nodes: int = DEFAULT_MAX_NODES, title
 
 
 def write_html(kg: KnowledgeGraph, dest: Destination, *, max_nodes: int = DEFAULT_MAX_NODES) -> None:
-    """Write ``graph.html``: one file, no external resources, safe against injected markup."""
+    """Write ``graph.html``: one file, no external resources, safe against injected markup.
+
+    >>> import io, exograph
+    >>> buffer = io.BytesIO()
+    >>> exograph.write_html(exograph.build(["seeds/"]).graph, buffer)
+    >>> b"Content-Security-Policy" in buffer.getvalue()
+    True
+    """
     page = render_html(kg, max_nodes=max_nodes)
     with open_destination(dest) as handle:
         handle.write(page.encode("utf-8"))

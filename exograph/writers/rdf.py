@@ -54,7 +54,14 @@ class _SortedPrefixes:
 
 
 def write_turtle(kg: KnowledgeGraph, dest: Destination) -> None:
-    """Turtle with the standard prefixes; papers' named graphs are merged into one graph."""
+    """Turtle with the standard prefixes; papers' named graphs are merged into one graph.
+
+    >>> import io, exograph
+    >>> buffer = io.BytesIO()
+    >>> exograph.write_turtle(exograph.build(["seeds/"]).graph, buffer)
+    >>> b"NCBIGene:7422 a biolink:Gene" in buffer.getvalue()
+    True
+    """
     with open_destination(dest) as handle:
         out = _SortedPrefixes(handle)
         serialize(triples(kg), cast(IO[bytes], out), RdfFormat.TURTLE, prefixes=RDF_PREFIXES)
