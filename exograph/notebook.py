@@ -23,7 +23,7 @@ def show(graph: KnowledgeGraph | str | Path, *, height: int = 640, max_nodes: in
     >>> "srcdoc" in view.data
     True
     """
-    from IPython.display import HTML
+    from IPython.display import HTML  # type: ignore[attr-defined]
 
     if isinstance(graph, KnowledgeGraph):
         from .writers.html import render_html
@@ -39,4 +39,4 @@ def show(graph: KnowledgeGraph | str | Path, *, height: int = 640, max_nodes: in
     with warnings.catch_warnings():
         # IPython suggests IFrame for <iframe>, but IFrame needs a URL and the page must stay inline.
         warnings.simplefilter("ignore", UserWarning)
-        return HTML(frame)
+        return HTML(frame)  # type: ignore[no-untyped-call]

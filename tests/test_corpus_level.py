@@ -131,7 +131,7 @@ def test_incremental_rebuild_reads_only_changed_cards(tmp_path: Path) -> None:
     (cards / "c_three_genes.md").unlink()
     files, inc = _build(cards, out)
     assert (inc.parsed, inc.cached) == (2, 3)
-    clean_files, clean = _build(cards, tmp_path / "clean")
+    clean_files, _ = _build(cards, tmp_path / "clean")
     assert files == clean_files
     assert "Erin Green" in files["graph.ttl"].decode()
     assert len(list((out / ".cache").glob("*.json"))) == 5  # the deleted card's cache entry is gone
