@@ -133,3 +133,44 @@ def test_stats(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "| Gene | 60 |" in result.stdout
     assert runner.invoke(app, ["stats", str(tmp_path)]).exit_code == 1
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(40):
+        (cards / f"{i:02d}.md").write_text(SEED.read_text().replace("PMC12921707", f"PMC{i + 1}"))
+    controller, terminal = pty.openpty()
+    process = subprocess.run(
+        [sys.executable, "-m", "exograph", "build", str(cards), "-o", str(tmp_path / "tty"), "--no-store", "--output", "turtle"],
+        stderr=terminal,
+        stdout=subprocess.DEVNULL,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            data = os.read(controller, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(controller)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 0
+    assert "reading" in shown and "/40" in shown
+    piped = subprocess.run(
+        [sys.executable, "-m", "exograph", "build", str(cards), "-o", str(tmp_path / "pipe"), "--no-store", "--output", "turtle"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "reading" not in piped.stderr and piped.returncode == 0

@@ -206,3 +206,34 @@ def test_build_without_output_folder_writes_nothing(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     result = build([str(SEEDS)])
     assert result.ok and not result.outputs and list(tmp_path.iterdir()) == []
+
+
+HOSTILE = '<img src=x onerror=alert(1)> </script><script>alert(1)</script> "quotes" \\ back ]]> &amp; \u202e'
+
+
+def test_hostile_strings_survive_every_export_as_data(tmp_path: Path) -> None:
+    text = SEED.read_text()
+    text = text.replace("# Potential role", f"# {HOSTILE} Potential role")
+    text = text.replace("Fisetin (MESH:C017875)", f"{HOSTILE.replace(',', ' ')} (MESH:C017875)")
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    (cards / "hostile.md").write_text(text)
+    out = tmp_path / "out"
+    result = run_build([cards], out, outputs=OUTPUT_FORMATS)
+    assert result.ok
+    title = read_card(cards / "hostile.md").title
+    fisetin = rdflib.URIRef("http://id.nlm.nih.gov/mesh/C017875")
+    for name, fmt in (("graph.ttl", "turtle"), ("graph.nt", "nt")):
+        g = rdflib.Graph().parse(out / name, format=fmt)
+        assert str(g.value(PAPER, DCTERMS.title)) == title
+        assert str(g.value(fisetin, RDFS.label)) == HOSTILE.replace(",", " ")
+    graphml = read_graphml(out / "graph.graphml")
+    assert graphml.nodes["PMC:PMC12921707"]["title"] == title
+    assert graphml.nodes["MESH:C017875"]["label"] == HOSTILE.replace(",", " ")
+    summary_md = (out / "summary.md").read_text()
+    assert "<img" not in summary_md and "<script" not in summary_md
+    assert json.loads((out / "summary.json").read_text())["papers"] == 1
+    html = (out / "graph.html").read_text()
+    data = html.split('<script type="application/json" id="graph-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data and ">" not in data
+    assert "<title>exograph" in html
