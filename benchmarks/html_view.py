@@ -19,16 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.synthetic import make_papers
 from exograph.graph import build_graph
 from exograph.writers.html import write_html
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, CHROMIUM
 
 
 def graph_of_size(nodes: int):  # type: ignore[no-untyped-def]
@@ -59,7 +50,7 @@ def main() -> None:
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for size in args.sizes:
             kg = graph_of_size(size)
             g = kg.to_networkx()

@@ -219,10 +219,8 @@ def _paper_quads(node: PaperNode) -> Iterator[Quad]:
         m = _n(f"{local}/span/{span.start}-{span.end}")
         yield Quad(m, _TYPE, _n(EXO + "Mention"), g)
         yield Quad(m, _n(EXO + "inPaper"), s, g)
-        yield Quad(m, _n(EXO + "text"), _lit(span.text), g)
-        yield Quad(m, _n(EXO + "start"), _lit(span.start), g)
-        yield Quad(m, _n(EXO + "end"), _lit(span.end), g)
-        yield Quad(m, _n(EXO + "passage"), _lit(span.passage), g)
+        for slot, datum in (("text", span.text), ("start", span.start), ("end", span.end), ("passage", span.passage)):
+            yield Quad(m, _n(EXO + slot), _lit(datum), g)
         for key in span.entity_keys:
             yield Quad(m, _n(EXO + "denotes"), _n(node_iri(key)), g)
     for i, rel in enumerate(node.relations, start=1):
@@ -242,6 +240,20 @@ def _paper_quads(node: PaperNode) -> Iterator[Quad]:
             yield Quad(a, _n(EXO + "score"), _lit(rel.score), g)
 
 
+#: Statistic slots of a co-occurrence association: (predicate, CoOccurrence attribute).
+_COOCCURRENCE_SLOTS = (
+    (BIOLINK + "has_count", "papers"),
+    (BIOLINK + "has_total", "total_papers"),
+    (EXO + "subjectPaperCount", "source_papers"),
+    (EXO + "objectPaperCount", "target_papers"),
+    (EXO + "expectedCount", "expected"),
+    (EXO + "enrichment", "enrichment"),
+    (EXO + "logOddsRatio", "log_odds"),
+    (BIOLINK + "p_value", "p_value"),
+    (BIOLINK + "adjusted_p_value", "p_adjusted"),
+)
+
+
 def _cooccurrence_quads(kg: KnowledgeGraph) -> Iterator[Quad]:
     predicate = _n(PREDICATE_OF["co_occurs_with"])
     for edge in kg.cooccurrence:
@@ -253,15 +265,8 @@ def _cooccurrence_quads(kg: KnowledgeGraph) -> Iterator[Quad]:
         yield Quad(a, _n(BIOLINK + "subject"), subject, _DEFAULT)
         yield Quad(a, _n(BIOLINK + "predicate"), predicate, _DEFAULT)
         yield Quad(a, _n(BIOLINK + "object"), obj, _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "has_count"), _lit(edge.papers), _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "has_total"), _lit(edge.total_papers), _DEFAULT)
-        yield Quad(a, _n(EXO + "subjectPaperCount"), _lit(edge.source_papers), _DEFAULT)
-        yield Quad(a, _n(EXO + "objectPaperCount"), _lit(edge.target_papers), _DEFAULT)
-        yield Quad(a, _n(EXO + "expectedCount"), _lit(edge.expected), _DEFAULT)
-        yield Quad(a, _n(EXO + "enrichment"), _lit(edge.enrichment), _DEFAULT)
-        yield Quad(a, _n(EXO + "logOddsRatio"), _lit(edge.log_odds), _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "p_value"), _lit(edge.p_value), _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "adjusted_p_value"), _lit(edge.p_adjusted), _DEFAULT)
+        for slot, attribute in _COOCCURRENCE_SLOTS:
+            yield Quad(a, _n(slot), _lit(getattr(edge, attribute)), _DEFAULT)
         for paper in edge.supporting:
             yield Quad(a, _n(BIOLINK + "publications"), _n(node_iri(paper)), _DEFAULT)
 

@@ -147,7 +147,18 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
         (cards / f"{i:02d}.md").write_text(SEED.read_text().replace("PMC12921707", f"PMC{i + 1}"))
     controller, terminal = pty.openpty()
     process = subprocess.run(
-        [sys.executable, "-m", "exograph", "build", str(cards), "-o", str(tmp_path / "tty"), "--no-store", "--output", "turtle"],
+        [
+            sys.executable,
+            "-m",
+            "exograph",
+            "build",
+            str(cards),
+            "-o",
+            str(tmp_path / "tty"),
+            "--no-store",
+            "--output",
+            "turtle",
+        ],
         stderr=terminal,
         stdout=subprocess.DEVNULL,
         timeout=120,
@@ -168,7 +179,18 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert "reading" in shown and "/40" in shown
     piped = subprocess.run(
-        [sys.executable, "-m", "exograph", "build", str(cards), "-o", str(tmp_path / "pipe"), "--no-store", "--output", "turtle"],
+        [
+            sys.executable,
+            "-m",
+            "exograph",
+            "build",
+            str(cards),
+            "-o",
+            str(tmp_path / "pipe"),
+            "--no-store",
+            "--output",
+            "turtle",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
