@@ -109,3 +109,35 @@ def test_serve_without_store_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"exograph: error: {tmp_path}: no store found; run 'exograph build ... -o {tmp_path}' first"
     ]
+
+
+def test_exograph_serve_writable(tmp_path: Path, seed_build: Path) -> None:
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_build / "store", out / "store")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exograph", "serve", str(out), "--port", str(port), "--writable"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        assert "read-write" in process.stderr.readline()
+        update = requests.post(
+            f"http://127.0.0.1:{port}/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, timeout=5
+        )
+        assert update.status_code in (200, 204), update.text
+        ask = requests.post(
+            f"http://127.0.0.1:{port}/query",
+            data={"query": "ASK { <urn:a> <urn:b> <urn:c> }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=5,
+        )
+        assert ask.json()["boolean"] is True
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert process.returncode == 0
