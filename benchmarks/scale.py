@@ -33,10 +33,11 @@ def child(task: str, args: list[str]) -> None:
         info["papers"] = len(result.graph.papers)
         info["entities"] = len(result.graph.entities)
         info["cooccurrence"] = len(result.graph.cooccurrence)
+        info["timings"] = result.timings
     elif task == "build-all":
         from exograph.pipeline import build
 
-        build([args[0]], args[1], incremental=False)
+        info["timings"] = build([args[0]], args[1], incremental=False).timings
     elif task == "floor":
         import pyoxigraph as ox
 

@@ -84,6 +84,7 @@ def build(
         bool, typer.Option("--graphml-full", help="Write papers and authors to GraphML even for huge corpora.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,
 ) -> None:
     """Build the graph from INPUTS and write Turtle, N-Triples, TriG, GraphML, HTML, a summary and a SPARQL store."""
     from .pipeline import build as run_build
@@ -122,6 +123,8 @@ def build(
         )
         if result.outputs:
             typer.echo(f"wrote {', '.join(sorted(p.name for p in result.outputs.values()))} to {out}/", err=True)
+        if verbose:
+            typer.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()), err=True)
     if result.failures:
         raise typer.Exit(1)
 

@@ -59,6 +59,22 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def bh_adjust_subset(p: np.ndarray, low: np.ndarray, tests: int) -> np.ndarray:
+    """Benjamini-Hochberg adjusted values of ``p`` among ``tests`` tests, knowing only the low p-values.
+
+    ``low`` holds every tested p-value at or below some threshold t (``p`` among them). Each
+    returned value is exact whenever it is <= t; above t it is only a lower bound, and such pairs
+    are dropped by the caller anyway.
+    """
+    ordered = np.sort(low, kind="stable")
+    ranks = np.arange(1, len(ordered) + 1)
+    scaled = ordered * tests / ranks
+    tail_min = np.minimum.accumulate(scaled[::-1])[::-1]
+    # For tied p-values the largest rank gives the adjusted value.
+    where = np.searchsorted(ordered, p, side="right") - 1
+    return np.minimum(tail_min[where], 1.0)
+
+
 def _fisher_greater(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int) -> np.ndarray:
     """One-sided Fisher's exact p-values, P(X >= a) for X ~ Hypergeom(total, n_a, n_b).
 
@@ -122,10 +138,12 @@ def cooccurrences(
     for etype, members in by_type.items():
         key_offset[etype] = len(keys)
         keys.extend(members)
-    # Every tested pair's p-value is needed for Benjamini-Hochberg, but only pairs with enough
-    # shared papers can become edges: keep p for all, everything else for candidates only.
-    p_parts: list[np.ndarray] = []
-    cand: dict[str, list[np.ndarray]] = {"pos": [], "src": [], "dst": [], "a": [], "na": [], "nb": []}
+    # Benjamini-Hochberg needs the number of tests and the p-values that can pass: an adjusted
+    # p-value is never below the raw one, so pairs with p > max_p cannot pass and cannot lower the
+    # adjusted value of one that does. Only those with p <= max_p are kept, which keeps memory
+    # proportional to the answer rather than to the number of pairs tested.
+    low_p: list[np.ndarray] = []
+    cand: dict[str, list[np.ndarray]] = {"p": [], "src": [], "dst": [], "a": [], "na": [], "nb": []}
     tested = 0
     for ta, tb in dict.fromkeys(tuple(p) for p in pairs):
         if ta not in by_type or tb not in by_type:
@@ -143,26 +161,24 @@ def cooccurrences(
         nb = np.asarray(xb.sum(axis=0)).ravel()
         a = data.astype(np.int64)
         n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
-        p_parts.append(_fisher_greater(a, n_a, n_b, total))
-        keep = np.flatnonzero(a >= min_papers)
-        cand["pos"].append(keep + tested)
+        p = _fisher_greater(a, n_a, n_b, total)
+        tested += len(a)
+        low = p <= max_p
+        low_p.append(p[low])
+        keep = np.flatnonzero(low & (a >= min_papers))
+        cand["p"].append(p[keep])
         cand["src"].append(rows[keep].astype(np.int64) + key_offset[ta])
         cand["dst"].append(cols[keep].astype(np.int64) + key_offset[tb])
         cand["a"].append(a[keep])
         cand["na"].append(n_a[keep])
         cand["nb"].append(n_b[keep])
-        tested += len(a)
-        del rows, cols, data, a, n_a, n_b
-    if tested == 0:
+        del rows, cols, data, a, n_a, n_b, p, low
+    if tested == 0 or not sum(len(x) for x in cand["p"]):
         return []
-    p_all = np.concatenate(p_parts)
-    del p_parts
-    p_adjusted_all = benjamini_hochberg(p_all)
-    pos = np.concatenate(cand["pos"])
+    p_value = np.concatenate(cand["p"])
+    p_adjusted = bh_adjust_subset(p_value, np.concatenate(low_p), tested)
     src, dst = np.concatenate(cand["src"]), np.concatenate(cand["dst"])
     a, n_a, n_b = np.concatenate(cand["a"]), np.concatenate(cand["na"]), np.concatenate(cand["nb"])
-    p_value, p_adjusted = p_all[pos], p_adjusted_all[pos]
-    del p_all, p_adjusted_all
     expected = n_a * n_b / total
     b, c = n_a - a, n_b - a
     d = total - n_a - n_b + a

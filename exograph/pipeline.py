@@ -8,9 +8,11 @@ clean build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ class BuildResult:
     cached: int = 0
     failures: list[InputError] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -139,6 +142,15 @@ def _save_cache(path: Path, meta: dict[str, Any], papers: list[Paper], diags: li
         handle.write(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
+@contextlib.contextmanager
+def _timed(result: BuildResult, phase: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.timings[phase] = result.timings.get(phase, 0.0) + time.perf_counter() - start
+
+
 def _paper_edges(kg: KnowledgeGraph) -> int:
     return sum(len(n.mentions) + len(n.about) + len(n.paper.authors) + 1 for n in kg.papers.values())
 
@@ -171,10 +183,14 @@ def build(
     cache_dir = out / CACHE_DIR if (out is not None and incremental) else None
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-    read_inputs(inputs, kg, result, input_format=input_format, strict=strict, cache_dir=cache_dir, progress=progress)
+    with _timed(result, "read"):
+        read_inputs(
+            inputs, kg, result, input_format=input_format, strict=strict, cache_dir=cache_dir, progress=progress
+        )
     if not kg.papers and result.failures:
         return result
-    kg.finalize(min_papers=min_papers, max_p=max_p)
+    with _timed(result, "co-occurrence"):
+        kg.finalize(min_papers=min_papers, max_p=max_p)
     if out is None:
         return result
     out.mkdir(parents=True, exist_ok=True)
@@ -183,13 +199,15 @@ def build(
         from .rdf import materialize
 
         cache_file = out / ".graph.nq.part"
-        materialize(kg, cache_file)
+        with _timed(result, "rdf"):
+            materialize(kg, cache_file)
     try:
         _write_outputs(kg, out, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
         if store:
             from .store import STORE_DIR, write_store
 
-            result.outputs["store"] = write_store(kg, out / STORE_DIR)
+            with _timed(result, "store"):
+                result.outputs["store"] = write_store(kg, out / STORE_DIR)
     finally:
         if kg.rdf_cache is not None:
             kg.rdf_cache.unlink(missing_ok=True)
@@ -207,20 +225,33 @@ def _write_outputs(
     graphml_full: bool,
 ) -> None:
     for fmt in outputs:
-        path = out / FILE_NAMES[fmt]
-        if fmt == "html" and html_max_nodes is not None:
-            from .writers.html import write_html
+        with _timed(result, fmt):
+            _write_one(kg, out, fmt, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
 
-            write_html(kg, path, max_nodes=html_max_nodes)
-        elif fmt == "graphml" and not graphml_full and _paper_edges(kg) > GRAPHML_PAPER_EDGE_LIMIT:
-            from .writers.graphml import write_graphml
 
-            kg.diagnostics.warn(
-                "graphml-entity-level",
-                f"{_paper_edges(kg):,} paper edges are more than Cytoscape and Gephi handle; graph.graphml holds "
-                "entities and co-occurrence edges only (use --graphml-full for everything)",
-            )
-            write_graphml(kg, path, entities_only=True)
-        else:
-            WRITERS[fmt](kg, path)
-        result.outputs[fmt] = path
+def _write_one(
+    kg: KnowledgeGraph,
+    out: Path,
+    fmt: OutputFormat,
+    result: BuildResult,
+    *,
+    html_max_nodes: int | None,
+    graphml_full: bool,
+) -> None:
+    path = out / FILE_NAMES[fmt]
+    if fmt == "html" and html_max_nodes is not None:
+        from .writers.html import write_html
+
+        write_html(kg, path, max_nodes=html_max_nodes)
+    elif fmt == "graphml" and not graphml_full and _paper_edges(kg) > GRAPHML_PAPER_EDGE_LIMIT:
+        from .writers.graphml import write_graphml
+
+        kg.diagnostics.warn(
+            "graphml-entity-level",
+            f"{_paper_edges(kg):,} paper edges are more than Cytoscape and Gephi handle; graph.graphml holds "
+            "entities and co-occurrence edges only (use --graphml-full for everything)",
+        )
+        write_graphml(kg, path, entities_only=True)
+    else:
+        WRITERS[fmt](kg, path)
+    result.outputs[fmt] = path
