@@ -75,14 +75,68 @@ def bh_adjust_subset(p: np.ndarray, low: np.ndarray, tests: int) -> np.ndarray:
     return np.minimum(tail_min[where], 1.0)
 
 
-def _fisher_greater(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int) -> np.ndarray:
+def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int, max_steps: int = 4000) -> np.ndarray:
+    """P(X >= a) for X ~ Hypergeom(total, n_a, n_b), vectorised.
+
+    Sums the probability mass from ``a`` upwards with the ratio recurrence
+    pmf(k+1)/pmf(k) = (n_a-k)(n_b-k) / ((k+1)(total-n_a-n_b+k+1)), stopping once the terms past
+    the mode no longer change the sum; scipy (one element at a time, much slower) takes the rare
+    tails that need more steps.
+    """
+    from scipy.special import gammaln
+    from scipy.stats import hypergeom
+
+    a, n_a, n_b = (np.asarray(x, dtype=np.float64) for x in (a, n_a, n_b))
+
+    def log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+    out = np.ones(len(a))
+    low = np.maximum(0.0, n_a + n_b - total)
+    high = np.minimum(n_a, n_b)
+    active = (a > low) & (a <= high)
+    out[a > high] = 0.0
+    idx = np.flatnonzero(active)
+    if len(idx) == 0:
+        return out
+    k = a[idx].copy()
+    na, nb = n_a[idx], n_b[idx]
+    term = np.exp(log_choose(na, k) + log_choose(total - na, nb - k) - log_choose(np.full_like(na, total), nb))
+    acc = term.copy()
+    hi = high[idx]
+    for _ in range(max_steps):
+        ratio = (na - k) * (nb - k) / ((k + 1) * (total - na - nb + k + 1))
+        term = term * ratio
+        k = k + 1
+        live = k <= hi
+        term = np.where(live, term, 0.0)
+        acc += term
+        running = live & ((ratio >= 1.0) | (term > acc * 1e-17))
+        if not running.any():
+            break
+        if running.mean() < 0.5:
+            done = ~running
+            out[idx[done]] = acc[done]
+            idx, k, na, nb, term, acc, hi = (x[running] for x in (idx, k, na, nb, term, acc, hi))
+    else:
+        out[idx] = hypergeom.sf(a[idx] - 1, total, n_a[idx], n_b[idx])
+        return np.clip(out, 0.0, 1.0)
+    out[idx] = acc
+    return np.clip(out, 0.0, 1.0)
+
+
+def _fisher_greater(
+    a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int, *, skip_below_mean: bool = False
+) -> np.ndarray:
     """One-sided Fisher's exact p-values, P(X >= a) for X ~ Hypergeom(total, n_a, n_b).
+
+    With ``skip_below_mean``, pairs seen less often than expected get 1.0 instead of their exact
+    p-value (which is at least 0.5); callers use it only when they keep p-values below 0.5.
 
     Most pairs share one paper; for them P(X >= 1) = 1 - P(X = 0) has a closed form.
     The rest share few distinct (a, n_a, n_b) triples, so each tail is computed once.
     """
     from scipy.special import gammaln
-    from scipy.stats import hypergeom
 
     out = np.empty(len(a))
     ones = a == 1
@@ -90,12 +144,18 @@ def _fisher_greater(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int)
     log_p0 = gammaln(total - na1 + 1) + gammaln(total - nb1 + 1) - gammaln(total + 1) - gammaln(total - na1 - nb1 + 1)
     out[ones] = -np.expm1(log_p0)
     rest = ~ones
+    if skip_below_mean:
+        # The median of a hypergeometric distribution is within one of its mean, so P(X >= a) >= 0.5
+        # when a <= mean - 1: such pairs cannot pass any threshold below 0.5 and need no exact tail.
+        depleted = rest & (a <= n_a * n_b / total - 1)
+        out[depleted] = 1.0
+        rest &= ~depleted
     if rest.any():
         base = np.int64(total + 1)
         packed = (a[rest] * base + n_a[rest]) * base + n_b[rest]
         unique, inverse = np.unique(packed, return_inverse=True)
         ua, una, unb = unique // (base * base), (unique // base) % base, unique % base
-        out[rest] = hypergeom.sf(ua - 1, total, una, unb)[inverse.ravel()]
+        out[rest] = _hypergeom_tail(ua, una, unb, total)[inverse.ravel()]
     return np.clip(out, 0.0, 1.0)
 
 
@@ -161,7 +221,7 @@ def cooccurrences(
         nb = np.asarray(xb.sum(axis=0)).ravel()
         a = data.astype(np.int64)
         n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
-        p = _fisher_greater(a, n_a, n_b, total)
+        p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5)
         tested += len(a)
         low = p <= max_p
         low_p.append(p[low])

@@ -166,3 +166,35 @@ def test_papers_read_in_any_order_give_identical_files(tmp_path: Path) -> None:
 
     assert without_provenance(fa["graph.ttl"]) == without_provenance(fb["graph.ttl"])
     assert len(read_papers(a / "1.md")) == 1
+
+
+def test_fisher_tail_shortcut_is_exact_where_it_matters() -> None:
+    from scipy.stats import hypergeom
+
+    from exograph.cooccurrence import _fisher_greater
+
+    rng = np.random.default_rng(5)
+    total = 500
+    n_a = rng.integers(1, 200, size=3000)
+    n_b = rng.integers(1, 200, size=3000)
+    a = np.array([rng.integers(1, min(x, y) + 1) for x, y in zip(n_a, n_b, strict=True)])
+    exact = hypergeom.sf(a - 1, total, n_a, n_b)
+    fast = _fisher_greater(a, n_a, n_b, total, skip_below_mean=True)
+    low = fast < 0.5
+    assert np.allclose(fast[low], exact[low], rtol=1e-9, atol=1e-15)
+    assert (exact[~low] >= 0.5 - 1e-12).all()
+    assert np.allclose(_fisher_greater(a, n_a, n_b, total), exact, rtol=1e-9, atol=1e-15)
+
+
+def test_vectorised_hypergeometric_tail_matches_scipy() -> None:
+    from scipy.stats import hypergeom
+
+    from exograph.cooccurrence import _hypergeom_tail
+
+    rng = np.random.default_rng(11)
+    for total in (7, 500, 100_000):
+        n_a = rng.integers(1, min(total, 3000), size=4000)
+        n_b = rng.integers(1, min(total, 3000), size=4000)
+        a = rng.integers(0, np.minimum(n_a, n_b) + 2)
+        exact = hypergeom.sf(a - 1, total, n_a, n_b)
+        assert np.allclose(_hypergeom_tail(a, n_a, n_b, total), exact, rtol=1e-8, atol=1e-300)
