@@ -89,7 +89,7 @@ def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int,
     a, n_a, n_b = (np.asarray(x, dtype=np.float64) for x in (a, n_a, n_b))
 
     def log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
 
     out = np.ones(len(a))
     low = np.maximum(0.0, n_a + n_b - total)
