@@ -23,7 +23,8 @@ from tests.browser import ARGS, CHROMIUM
 
 
 def graph_of_size(nodes: int):  # type: ignore[no-untyped-def]
-    papers = max(10, nodes // 6)
+    """About ``nodes`` nodes with four edges per node (papers, authors, journals, entities they mention)."""
+    papers = max(10, int(nodes / 5.6))
     kg = build_graph(
         make_papers(
             papers,
@@ -31,9 +32,9 @@ def graph_of_size(nodes: int):  # type: ignore[no-untyped-def]
             diseases=4,
             chemicals=3,
             species=1,
-            gene_pool=nodes // 2,
-            disease_pool=nodes // 8,
-            chemical_pool=nodes // 6,
+            gene_pool=nodes,
+            disease_pool=nodes // 4,
+            chemical_pool=nodes // 3,
         ),
         min_papers=10**9,
     )
