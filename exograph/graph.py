@@ -131,23 +131,20 @@ class KnowledgeGraph:
         if not paper.ids and paper.key in self.papers:
             matches = [paper.key]
         for old_key in matches:
-            node = _merge_papers(self.papers.pop(old_key), node, self.diagnostics)
-            self.merges["paper"] += 1
-        for old_key in matches:
-            for i, target in list(self._by_id.items()):
-                if target == old_key:
+            old = self.papers.pop(old_key)
+            # Forget the old node's ids and paper links; the merged node re-registers them below.
+            for i in old.paper.ids:
+                if self._by_id.get(i) == old_key:
                     del self._by_id[i]
+            for key in (*old.about, *old.mentions):
+                self.entities[key].papers.discard(old_key)
+            node = _merge_papers(old, node, self.diagnostics)
+            self.merges["paper"] += 1
         self.papers[node.key] = node
         for i in node.paper.ids:
             self._by_id[i] = node.key
         for key in (*node.about, *node.mentions):
             self.entities[key].papers.add(node.key)
-        for old_key in matches:
-            if old_key != node.key:
-                for entity in self.entities.values():
-                    if old_key in entity.papers:
-                        entity.papers.discard(old_key)
-                        entity.papers.add(node.key)
 
     def _add_entities(self, entities: Iterable[Entity], paper: Paper) -> tuple[str, ...]:
         keys: dict[str, None] = {}

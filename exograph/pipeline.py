@@ -112,8 +112,9 @@ def read_inputs(
         if cache_file is not None:
             _save_cache(cache_file, meta, papers, local.items)
     if cache_dir is not None and cache_dir.is_dir():
+        live = {p.name for p in live_cache}
         for stale in cache_dir.glob("*.json"):
-            if stale.name not in {p.name for p in live_cache}:
+            if stale.name not in live:
                 stale.unlink(missing_ok=True)
 
 

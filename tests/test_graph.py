@@ -86,3 +86,20 @@ def test_rdflib_view_has_named_graph_per_paper() -> None:
     names = {str(c.identifier) for c in ds.graphs() if isinstance(c.identifier, rdflib.URIRef)}
     paper_graphs = {n for n in names if "/graph/" in n}
     assert len(paper_graphs) == 4
+
+
+def test_merging_a_paper_chain_keeps_ids_and_entity_links() -> None:
+    from exograph.models import SourceRef
+
+    def paper(**ids: str) -> object:
+        base = read_card(SEED)
+        return base.model_copy(
+            update={"pmid": None, "pmcid": None, "doi": None, **ids, "source": SourceRef(path="x", format="card")}
+        )
+
+    # A has PMC only, B has PMID only, C links both: all three become one paper keyed by the PMID.
+    kg = build_graph([paper(pmcid="PMC1"), paper(pmid="11"), paper(pmid="11", pmcid="PMC1", doi="10.1/x")])  # type: ignore[list-item]
+    assert list(kg.papers) == ["PMID:11"]
+    assert kg.papers["PMID:11"].paper.ids == ("PMID:11", "PMC:PMC1", "DOI:10.1/x")
+    assert kg.entities["NCBIGene:7422"].papers == {"PMID:11"}
+    assert kg.merges["paper"] == 2  # the third record joined the first two
