@@ -17,6 +17,9 @@ import numpy as np
 
 __all__ = ["force_layout"]
 
+#: Strength of the pull towards the centre, relative to the graph's expected size.
+GRAVITY = 4.0
+
 #: Below this many nodes the exact networkx layout is fast enough and a little nicer.
 EXACT_LIMIT = 400
 
@@ -73,6 +76,9 @@ def force_layout(g: nx.Graph, *, seed: int = 7, iterations: int = 60) -> dict[Ha
             pull = (delta / dist[:, None]) * (dist * dist / k)[:, None]
             np.add.at(disp, edges[:, 0], -pull)
             np.add.at(disp, edges[:, 1], pull)
+        # Gravity towards the centre keeps small disconnected pieces from drifting out of view.
+        centre = pos - pos.mean(axis=0)
+        disp -= centre * (np.linalg.norm(centre, axis=1) / side)[:, None] * GRAVITY
         length = np.maximum(np.linalg.norm(disp, axis=1), 1e-9)
         pos += disp / length[:, None] * np.minimum(length, temperature)[:, None]
         temperature = max(temperature - cooling, k * 0.01)
