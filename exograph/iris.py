@@ -80,6 +80,9 @@ RDF_PREFIXES: Final[dict[str, str]] = {
     **{prefix: uri for prefix, (uri, _) in _RECORDS.items()},
 }
 
+#: Prefixes longest IRI first, so the most specific one wins when compressing.
+_LONGEST_FIRST: Final = sorted(RDF_PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
 _SLUG_RE: Final = re.compile(r"[^0-9a-z]+")
 
 
@@ -134,8 +137,8 @@ def expand(curie: str) -> str:
 
 
 def compress(iri: str) -> str | None:
-    """CURIE for an IRI exograph wrote, or None."""
-    for prefix, uri_prefix in sorted(PREFIX_MAP.items(), key=lambda kv: -len(kv[1])):
+    """CURIE (with any of exograph's Turtle prefixes) for an IRI, or None."""
+    for prefix, uri_prefix in _LONGEST_FIRST:
         if iri.startswith(uri_prefix):
             return f"{prefix}:{_iri_unsafe(iri[len(uri_prefix) :])}"
     return None

@@ -244,12 +244,12 @@ def _write_one(
         from .writers.html import write_html
 
         write_html(kg, path, max_nodes=html_max_nodes)
-    elif fmt == "graphml" and not graphml_full and _paper_edges(kg) > GRAPHML_PAPER_EDGE_LIMIT:
+    elif fmt == "graphml" and not graphml_full and (edges := _paper_edges(kg)) > GRAPHML_PAPER_EDGE_LIMIT:
         from .writers.graphml import write_graphml
 
         kg.diagnostics.warn(
             "graphml-entity-level",
-            f"{_paper_edges(kg):,} paper edges are more than Cytoscape and Gephi handle; graph.graphml holds "
+            f"{edges:,} paper edges are more than Cytoscape and Gephi handle; graph.graphml holds "
             "entities and co-occurrence edges only (use --graphml-full for everything)",
         )
         write_graphml(kg, path, entities_only=True)

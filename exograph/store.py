@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from .atomic import atomic_dir
 from .errors import ExographError, QueryError
-from .iris import RDF_PREFIXES
+from .iris import RDF_PREFIXES, compress
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -136,10 +136,7 @@ def _short(term: Any) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, iri in sorted(RDF_PREFIXES.items(), key=lambda kv: -len(kv[1])):
-            if term.value.startswith(iri):
-                return f"{prefix}:{term.value[len(iri) :]}"
-        return term.value
+        return compress(term.value) or term.value
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

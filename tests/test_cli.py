@@ -146,19 +146,23 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     for i in range(40):
         (cards / f"{i:02d}.md").write_text(SEED.read_text().replace("PMC12921707", f"PMC{i + 1}"))
     controller, terminal = pty.openpty()
-    process = subprocess.run(
-        [
+
+    def command(out: str) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "exograph",
             "build",
             str(cards),
             "-o",
-            str(tmp_path / "tty"),
+            str(tmp_path / out),
             "--no-store",
             "--output",
             "turtle",
-        ],
+        ]
+
+    process = subprocess.run(
+        command("tty"),
         stderr=terminal,
         stdout=subprocess.DEVNULL,
         timeout=120,
@@ -179,18 +183,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert "reading" in shown and "/40" in shown
     piped = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exograph",
-            "build",
-            str(cards),
-            "-o",
-            str(tmp_path / "pipe"),
-            "--no-store",
-            "--output",
-            "turtle",
-        ],
+        command("pipe"),
         capture_output=True,
         text=True,
         timeout=120,
