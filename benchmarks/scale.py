@@ -2,8 +2,11 @@
 
 Run: python benchmarks/scale.py [--sizes 1000 10000 100000] [--naive-max 10000]
 
-Each measurement runs in a fresh Python process and reports its wall time and
-peak resident memory (ru_maxrss). In the same run, for the same triples:
+Each measurement is a fresh process (the real ``exograph build`` command for
+exograph), timed from start to exit; peak memory is the largest sum of the
+resident sizes of the process and its children, sampled every 20 ms from /proc
+(a build reads with worker processes and serialises in child processes).
+In the same run, for the same triples:
 - floor: pyoxigraph parsing graph.nt and writing Turtle (what any tool must at least do);
 - naive: rdflib building a Graph from the same N-Triples and serialising Turtle.
 Results: a Markdown table printed and written to benchmarks/results/scale.md.
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,21 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def child(task: str, args: list[str]) -> None:
-    start = time.perf_counter()
-    info: dict[str, object] = {}
-    if task == "build-turtle":
-        from exograph.pipeline import build
-
-        result = build([args[0]], args[1], outputs=["turtle", "ntriples"], store=False, incremental=False)
-        info["papers"] = len(result.graph.papers)
-        info["entities"] = len(result.graph.entities)
-        info["cooccurrence"] = len(result.graph.cooccurrence)
-        info["timings"] = result.timings
-    elif task == "build-all":
-        from exograph.pipeline import build
-
-        info["timings"] = build([args[0]], args[1], incremental=False).timings
-    elif task == "floor":
+    if task == "floor":
         import pyoxigraph as ox
 
         with open(args[0], "rb") as src, open(args[1], "wb") as dst:
@@ -49,17 +39,52 @@ def child(task: str, args: list[str]) -> None:
         g = rdflib.Graph()
         g.parse(args[0], format="nt")
         g.serialize(args[1], format="turtle")
-        info["triples"] = len(g)
-    info["seconds"] = time.perf_counter() - start
-    info["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(info))
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def measure(command: list[str]) -> dict[str, float]:
+    """Wall time and peak resident memory of a command and its children."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit status {process.returncode}")
+    return {"seconds": seconds, "peak_mb": peak / 1e6}
+
+
+def exograph_build(cards: Path, out: Path, *extra: str) -> dict[str, float]:
+    """The real command: ``exograph build CARDS -o OUT --clean -q ...`` (no cache from an earlier run)."""
+    return measure([sys.executable, "-m", "exograph", "build", str(cards), "-o", str(out), "--clean", "-q", *extra])
 
 
 def run(task: str, *args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", task, *args], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return measure([sys.executable, __file__, "--child", task, *args])
 
 
 def main() -> None:
@@ -78,11 +103,15 @@ def main() -> None:
     for n in ns.sizes:
         cards = write_cards(n, ns.work / f"cards-{n}")
         out = ns.work / f"out-{n}"
-        turtle = run("build-turtle", str(cards), str(out))
-        nt = out / "graph.nt"
+        shutil.rmtree(out, ignore_errors=True)
+        turtle = exograph_build(cards, out, "--output", "turtle", "--no-store")
+        # The same triples as N-Triples, for the floor and the naive baseline (not timed).
+        exograph_build(cards, ns.work / f"nt-{n}", "--output", "ntriples", "--no-store")
+        nt = ns.work / f"nt-{n}" / "graph.nt"
         triples = sum(1 for _ in nt.open("rb"))
         floor = run("floor", str(nt), str(ns.work / f"floor-{n}.ttl"))
-        full = run("build-all", str(cards), str(ns.work / f"all-{n}"))
+        shutil.rmtree(ns.work / f"all-{n}", ignore_errors=True)
+        full = exograph_build(cards, ns.work / f"all-{n}")
         naive = run("naive", str(nt), str(ns.work / f"naive-{n}.ttl")) if n <= ns.naive_max else None
         row = {
             "cards": n,
@@ -96,7 +125,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     lines = [
-        "| cards | triples | build to Turtle+N-Triples (s) | peak MB | floor: pyoxigraph parse+write (s) | ratio to floor | naive rdflib (s) | naive peak MB | full build, all outputs + store (s) | full peak MB | Turtle MB |",
+        "| cards | triples | `exograph build` to Turtle (s) | peak MB | floor: pyoxigraph parse+write (s) | ratio to floor | naive rdflib (s) | naive peak MB | full build, all outputs + store (s) | full peak MB | Turtle MB |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -83,6 +84,10 @@ def build(
     graphml_full: Annotated[
         bool, typer.Option("--graphml-full", help="Write papers and authors to GraphML even for huge corpora.")
     ] = False,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--jobs", "-j", min=1, help="Processes reading inputs (default: one per core for many files)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,
 ) -> None:
@@ -105,6 +110,7 @@ def build(
                 incremental=incremental,
                 graphml_full=graphml_full,
                 progress=progress,
+                workers=jobs,
             )
     except ExographError as exc:
         _fail(exc)
@@ -151,12 +157,21 @@ class _progress:
             TextColumn("{task.description}"),
             console=Console(stderr=True),
             transient=True,
+            # No refresh thread: reading forks worker processes, which is only safe with one thread.
+            auto_refresh=False,
         )
         self.bar.__enter__()
         self.task = self.bar.add_task("", total=None)
 
+        last = 0.0
+
         def update(done: int, total: int, label: str) -> None:
+            nonlocal last
             self.bar.update(self.task, completed=done, total=total, description=Path(label).name[:40])
+            now = time.monotonic()
+            if now - last > 0.1 or done == total:
+                last = now
+                self.bar.refresh()
 
         return update
 

@@ -9,6 +9,7 @@ matrix products so that it stays fast on large corpora.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -16,9 +17,23 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from .graph import KnowledgeGraph
 
-__all__ = ["DEFAULT_PAIRS", "CoOccurrence", "benjamini_hochberg", "cooccurrences"]
+__all__ = [
+    "DEFAULT_PAIRS",
+    "CoOccurrence",
+    "Incidence",
+    "Result",
+    "benjamini_hochberg",
+    "cooccurrences",
+    "edges",
+    "incidence",
+    "records",
+    "result",
+    "statistics",
+]
 
 DEFAULT_PAIRS: Final[tuple[tuple[str, str], ...]] = (
     ("Gene", "Disease"),
@@ -167,49 +182,78 @@ def cooccurrences(
     max_p: float = 0.05,
 ) -> list[CoOccurrence]:
     """All co-occurrence edges with at least ``min_papers`` shared papers and adjusted p <= ``max_p``."""
+    matrix = incidence(kg)
+    return edges(matrix, statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p))
+
+
+@dataclass(frozen=True)
+class Incidence:
+    """Which paper mentions which entity: one sparse papers x entities matrix per entity type.
+
+    Rows follow the sorted paper keys and columns the sorted entity keys of
+    the type, so a column's row indices are its papers in output order.
+    """
+
+    paper_keys: list[str]
+    keys: dict[str, list[str]]
+    columns: dict[str, sparse.csc_matrix]
+
+    @property
+    def total(self) -> int:
+        """Number of papers."""
+        return len(self.paper_keys)
+
+
+def incidence(kg: KnowledgeGraph) -> Incidence:
+    """The incidence matrices of a graph, built from each entity's set of papers."""
     from scipy import sparse
 
     paper_keys = sorted(kg.papers)
-    total = len(paper_keys)
-    if total == 0:
-        return []
     by_type: dict[str, list[str]] = {}
     for key in sorted(kg.entities):
         by_type.setdefault(kg.entities[key].type, []).append(key)
-    column = {key: i for members in by_type.values() for i, key in enumerate(members)}
-
-    def incidence(etype: str) -> sparse.csc_matrix:
-        rows: list[int] = []
-        cols: list[int] = []
-        members = set(by_type.get(etype, ()))
-        for r, pk in enumerate(paper_keys):
-            node = kg.papers[pk]
-            for key in {*node.about, *node.mentions}:
-                if key in members:
-                    rows.append(r)
-                    cols.append(column[key])
-        data = np.ones(len(rows), dtype=np.int64)
-        shape = (total, len(by_type.get(etype, ())))
-        return sparse.csc_matrix((data, (rows, cols)), shape=shape)
-
-    cache: dict[str, sparse.csc_matrix] = {}
-    keys: list[str] = []
-    key_offset: dict[str, int] = {}
+    row_of = {key: r for r, key in enumerate(paper_keys)}
+    columns: dict[str, sparse.csc_matrix] = {}
     for etype, members in by_type.items():
-        key_offset[etype] = len(keys)
-        keys.extend(members)
+        rows = [[row_of[pk] for pk in kg.entities[key].papers] for key in members]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)), out=indptr[1:])
+        indices = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(indptr[-1]))
+        del rows
+        matrix = sparse.csc_matrix(
+            (np.ones(len(indices), dtype=np.int64), indices, indptr), shape=(len(paper_keys), len(members))
+        )
+        matrix.sort_indices()
+        columns[etype] = matrix
+    return Incidence(paper_keys, by_type, columns)
+
+
+#: Statistics of the edges that pass: entity types and columns, shared papers, paper counts, p-values.
+Stats = dict[str, np.ndarray]
+
+
+def statistics(
+    columns: dict[str, sparse.csc_matrix],
+    total: int,
+    *,
+    pairs: Iterable[tuple[str, str]] = DEFAULT_PAIRS,
+    min_papers: int = 2,
+    max_p: float = 0.05,
+) -> Stats:
+    """Counts and tests for every co-occurring pair; only arrays in and out, so it can run in another process."""
+    types = list(columns)
     # Benjamini-Hochberg needs the number of tests and the p-values that can pass: an adjusted
     # p-value is never below the raw one, so pairs with p > max_p cannot pass and cannot lower the
     # adjusted value of one that does. Only those with p <= max_p are kept, which keeps memory
     # proportional to the answer rather than to the number of pairs tested.
     low_p: list[np.ndarray] = []
-    cand: dict[str, list[np.ndarray]] = {"p": [], "src": [], "dst": [], "a": [], "na": [], "nb": []}
+    names = ("p", "src_type", "src", "dst_type", "dst", "a", "na", "nb")
+    cand: dict[str, list[np.ndarray]] = {name: [] for name in names}
     tested = 0
     for ta, tb in dict.fromkeys(tuple(p) for p in pairs):
-        if ta not in by_type or tb not in by_type:
+        if ta not in columns or tb not in columns:
             continue
-        xa = cache.setdefault(ta, incidence(ta))
-        xb = cache.setdefault(tb, incidence(tb))
+        xa, xb = columns[ta], columns[tb]
         counts = (xa.T @ xb).tocoo()
         if ta == tb:
             upper = counts.row < counts.col
@@ -217,8 +261,8 @@ def cooccurrences(
         else:
             rows, cols, data = counts.row, counts.col, counts.data
         del counts
-        na = np.asarray(xa.sum(axis=0)).ravel()
-        nb = np.asarray(xb.sum(axis=0)).ravel()
+        na = np.diff(xa.indptr)
+        nb = np.diff(xb.indptr)
         a = data.astype(np.int64)
         n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
         p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5)
@@ -227,30 +271,69 @@ def cooccurrences(
         low_p.append(p[low])
         keep = np.flatnonzero(low & (a >= min_papers))
         cand["p"].append(p[keep])
-        cand["src"].append(rows[keep].astype(np.int64) + key_offset[ta])
-        cand["dst"].append(cols[keep].astype(np.int64) + key_offset[tb])
+        cand["src_type"].append(np.full(len(keep), types.index(ta)))
+        cand["src"].append(rows[keep].astype(np.int64))
+        cand["dst_type"].append(np.full(len(keep), types.index(tb)))
+        cand["dst"].append(cols[keep].astype(np.int64))
         cand["a"].append(a[keep])
         cand["na"].append(n_a[keep])
         cand["nb"].append(n_b[keep])
         del rows, cols, data, a, n_a, n_b, p, low
     if tested == 0 or not sum(len(x) for x in cand["p"]):
-        return []
-    p_value = np.concatenate(cand["p"])
-    p_adjusted = bh_adjust_subset(p_value, np.concatenate(low_p), tested)
-    src, dst = np.concatenate(cand["src"]), np.concatenate(cand["dst"])
-    a, n_a, n_b = np.concatenate(cand["a"]), np.concatenate(cand["na"]), np.concatenate(cand["nb"])
-    expected = n_a * n_b / total
+        return {name: np.empty(0) for name in (*names, "p_adjusted")}
+    out = {name: np.concatenate(values) for name, values in cand.items()}
+    out["p_adjusted"] = bh_adjust_subset(out["p"], np.concatenate(low_p), tested)
+    passed = out["p_adjusted"] <= max_p
+    return {name: values[passed] for name, values in out.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything needed to make the co-occurrence records; only lists and arrays, cheap to send between processes."""
+
+    paper_keys: list[str]
+    keys: dict[str, list[str]]
+    stats: Stats
+    supporting: list[np.ndarray]
+
+
+def result(matrix: Incidence, stats: Stats) -> Result:
+    """Attach to each passing pair the row indices of the papers it shares."""
+    types = list(matrix.columns)
+    supporting = [
+        np.intersect1d(
+            _papers_of(matrix.columns[types[int(ta)]], int(i)),
+            _papers_of(matrix.columns[types[int(tb)]], int(j)),
+            assume_unique=True,
+        )
+        for ta, i, tb, j in zip(stats["src_type"], stats["src"], stats["dst_type"], stats["dst"], strict=True)
+    ]
+    return Result(matrix.paper_keys, matrix.keys, stats, supporting)
+
+
+def edges(matrix: Incidence, stats: Stats) -> list[CoOccurrence]:
+    """Co-occurrence records from the statistics, with their supporting papers, sorted by (source, target)."""
+    return records(result(matrix, stats))
+
+
+def records(found: Result) -> list[CoOccurrence]:
+    """The co-occurrence records of a :class:`Result`, sorted by (source, target)."""
+    total = len(found.paper_keys)
+    types = list(found.keys)
+    stats = found.stats
+    a, n_a, n_b = stats["a"], stats["na"], stats["nb"]
+    expected = n_a * n_b / total if total else np.empty(0)
     b, c = n_a - a, n_b - a
     d = total - n_a - n_b + a
     log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+    paper_keys = found.paper_keys
     out: list[CoOccurrence] = []
-    for idx in np.flatnonzero(p_adjusted <= max_p).tolist():
-        source, target = keys[int(src[idx])], keys[int(dst[idx])]
-        supporting = tuple(sorted(kg.entities[source].papers & kg.entities[target].papers))
+    for idx in range(len(a)):
+        ta, tb = types[int(stats["src_type"][idx])], types[int(stats["dst_type"][idx])]
         out.append(
             CoOccurrence(
-                source=source,
-                target=target,
+                source=found.keys[ta][int(stats["src"][idx])],
+                target=found.keys[tb][int(stats["dst"][idx])],
                 papers=int(a[idx]),
                 source_papers=int(n_a[idx]),
                 target_papers=int(n_b[idx]),
@@ -258,10 +341,16 @@ def cooccurrences(
                 expected=float(expected[idx]),
                 enrichment=float(a[idx] / expected[idx]),
                 log_odds=float(log_odds[idx]),
-                p_value=float(p_value[idx]),
-                p_adjusted=float(p_adjusted[idx]),
-                supporting=supporting,
+                p_value=float(stats["p"][idx]),
+                p_adjusted=float(stats["p_adjusted"][idx]),
+                supporting=tuple(paper_keys[r] for r in found.supporting[idx].tolist()),
             )
         )
     out.sort(key=lambda e: (e.source, e.target))
     return out
+
+
+def _papers_of(matrix: sparse.csc_matrix, column: int) -> np.ndarray:
+    """Sorted row (paper) indices of one column of a CSC incidence matrix."""
+    indices: np.ndarray = matrix.indices[matrix.indptr[column] : matrix.indptr[column + 1]]
+    return indices

@@ -20,6 +20,7 @@ __all__ = [
     "QueryError",
     "ServeError",
     "UnknownPrefixError",
+    "WriteError",
 ]
 
 
@@ -58,6 +59,16 @@ class InputError(ExographError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments are lost by default pickling; worker processes send these errors back.
+        return _rebuild, (type(self), self.message, self.path, self.line, self.column, self.value)
+
+
+def _rebuild(
+    cls: type[InputError], message: str, path: str | None, line: int | None, column: int | None, value: object
+) -> InputError:
+    return cls(message, path=path, line=line, column=column, value=value)
 
 
 class CardError(InputError):
@@ -107,3 +118,11 @@ class FetchError(ExographError):
 
 class ServeError(ExographError):
     """The SPARQL server could not be started or stopped."""
+
+
+class WriteError(ExographError):
+    """An output could not be written (the partial file is removed); names the output and the cause."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        super().__init__(f"{self.path}: {message}" if self.path else message)

@@ -8,17 +8,20 @@ hundred thousand cards fits in memory; writers stream from it.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostics
 from .iris import local_curie
 from .models import Entity, EntityType, Mention, Paper, Relation
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import networkx as nx
     import rdflib
 
@@ -34,7 +37,8 @@ class EntityNode:
     key: str
     type: EntityType
     curie: str | None
-    names: Counter[str] = field(default_factory=Counter)
+    #: Name -> how many papers used it (a plain dict: cheaper to copy between processes than a Counter).
+    names: dict[str, int] = field(default_factory=dict)
     aliases: dict[str, None] = field(default_factory=dict)
     symbols: dict[str, None] = field(default_factory=dict)
     full_names: dict[str, None] = field(default_factory=dict)
@@ -42,6 +46,26 @@ class EntityNode:
     ranks: dict[str, None] = field(default_factory=dict)
     raw_ids: dict[str, None] = field(default_factory=dict)
     papers: set[str] = field(default_factory=set)
+    #: The last Entity record folded in: readers share one record between papers that describe an entity
+    #: identically, and folding the same record again only adds to its name count.
+    last: Entity | None = field(default=None, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Positional rebuild: much cheaper to unpickle than the generated per-field __setstate__ of a slots
+        # dataclass, and parallel reading sends hundreds of thousands of these between processes.
+        return EntityNode, (
+            self.key,
+            self.type,
+            self.curie,
+            self.names,
+            self.aliases,
+            self.symbols,
+            self.full_names,
+            self.common_names,
+            self.ranks,
+            self.raw_ids,
+            self.papers,
+        )
 
     @property
     def label(self) -> str:
@@ -54,20 +78,43 @@ class EntityNode:
         label = self.label
         return sorted({*self.names, *self.aliases} - {label})
 
+    def merge(self, other: EntityNode) -> None:
+        """Fold in what another graph learnt about the same entity (names counted, the rest in order)."""
+        names = self.names
+        for name, count in other.names.items():
+            names[name] = names.get(name, 0) + count
+        for ours, theirs in (
+            (self.aliases, other.aliases),
+            (self.symbols, other.symbols),
+            (self.full_names, other.full_names),
+            (self.common_names, other.common_names),
+            (self.ranks, other.ranks),
+            (self.raw_ids, other.raw_ids),
+        ):
+            if theirs:
+                for value in theirs:
+                    ours.setdefault(value)
+
     def add(self, entity: Entity) -> None:
         """Fold another source's view of this entity in."""
-        self.names[entity.name] += 1
+        # Called once per entity per paper (millions of times in a large corpus): kept to plain dict operations.
+        names = self.names
+        names[entity.name] = names.get(entity.name, 0) + 1
+        if entity is self.last:
+            return
+        self.last = entity
         for alias in entity.aliases:
             self.aliases.setdefault(alias)
-        for value, bucket in (
-            (entity.symbol, self.symbols),
-            (entity.full_name, self.full_names),
-            (entity.common_name, self.common_names),
-            (entity.rank, self.ranks),
-            (entity.raw_id, self.raw_ids),
-        ):
-            if value:
-                bucket.setdefault(value)
+        if entity.symbol:
+            self.symbols.setdefault(entity.symbol)
+        if entity.full_name:
+            self.full_names.setdefault(entity.full_name)
+        if entity.common_name:
+            self.common_names.setdefault(entity.common_name)
+        if entity.rank:
+            self.ranks.setdefault(entity.rank)
+        if entity.raw_id:
+            self.raw_ids.setdefault(entity.raw_id)
 
 
 @dataclass(slots=True)
@@ -80,6 +127,10 @@ class PaperNode:
     mention_spans: tuple[Mention, ...]
     relations: tuple[Relation, ...]
     sources: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # See EntityNode.__reduce__.
+        return PaperNode, (self.paper, self.about, self.mentions, self.mention_spans, self.relations, self.sources)
 
     @property
     def key(self) -> str:
@@ -108,7 +159,10 @@ class KnowledgeGraph:
         self.entities: dict[str, EntityNode] = {}
         self.diagnostics = Diagnostics()
         self.merges: Counter[str] = Counter()
-        self.cooccurrence: list[CoOccurrence] = []
+        self._cooccurrence: list[CoOccurrence] = []
+        self._pending: Future[Any] | None = None
+        self._resolve: Callable[[Any], list[CoOccurrence]] = list
+        self._text: Path | None = None
         self.failures: list[tuple[str, str]] = []
         #: N-Quads file holding every statement once generated (set during a build, see rdf.materialize).
         self.rdf_cache: Path | None = None
@@ -126,10 +180,22 @@ class KnowledgeGraph:
         for key in counts:
             mentions.setdefault(key, counts[key])
         slim = paper.model_copy(update={"about": (), "entities": (), "mentions": (), "relations": ()})
-        node = PaperNode(slim, about, mentions, paper.mentions, paper.relations, (paper.source.path,))
+        self._insert(PaperNode(slim, about, mentions, paper.mentions, paper.relations, (paper.source.path,)))
+
+    def _insert(self, node: PaperNode, *, linked: bool = False) -> None:
+        """Register a paper node whose entities are already in the graph, merging it with papers sharing an id.
+
+        ``linked`` says the node's key is already in its entities' paper sets
+        (it comes from a graph being absorbed), so only a merge needs to touch them.
+        """
+        paper = node.paper
         matches = list(dict.fromkeys(self._by_id[i] for i in paper.ids if i in self._by_id))
         if not paper.ids and paper.key in self.papers:
             matches = [paper.key]
+        if matches and linked:
+            for key in (*node.about, *node.mentions):
+                self.entities[key].papers.discard(node.key)
+            linked = False
         for old_key in matches:
             old = self.papers.pop(old_key)
             # Forget the old node's ids and paper links; the merged node re-registers them below.
@@ -140,19 +206,54 @@ class KnowledgeGraph:
                 self.entities[key].papers.discard(old_key)
             node = _merge_papers(old, node, self.diagnostics)
             self.merges["paper"] += 1
-        self.papers[node.key] = node
+        paper_key = node.key
+        self.papers[paper_key] = node
         for i in node.paper.ids:
-            self._by_id[i] = node.key
-        for key in (*node.about, *node.mentions):
-            self.entities[key].papers.add(node.key)
+            self._by_id[i] = paper_key
+        if not linked:
+            entities = self.entities
+            for key in (*node.about, *node.mentions):
+                entities[key].papers.add(paper_key)
+
+    def absorb(self, other: KnowledgeGraph) -> None:
+        """Add everything another graph holds, as if its papers had been added here one by one.
+
+        Parallel reading builds one graph per batch of files in worker processes
+        and absorbs them in file order, so the result, and every output, is
+        the same as reading the files one after the other.
+        """
+        self.diagnostics.extend(other.diagnostics.items)
+        self.failures.extend(other.failures)
+        self.merges.update(other.merges)
+        entities = self.entities
+        for key, theirs in other.entities.items():
+            ours = entities.get(key)
+            if ours is None:
+                entities[key] = theirs
+                continue
+            if ours.type != theirs.type:
+                for node in other.papers.values():
+                    if key in node.mentions or key in node.about:
+                        self.diagnostics.warn(
+                            "type-conflict",
+                            f"{key} is a {ours.type} elsewhere but a {theirs.type} here; kept as {ours.type}",
+                            path=node.sources[0],
+                            line=node.paper.source.line,
+                        )
+            ours.merge(theirs)
+            ours.papers |= theirs.papers
+        for node in other.papers.values():
+            self._insert(node, linked=True)
+        other.entities, other.papers = {}, {}  # their nodes now belong to this graph
 
     def _add_entities(self, entities: Iterable[Entity], paper: Paper) -> tuple[str, ...]:
         keys: dict[str, None] = {}
+        nodes = self.entities
         for entity in entities:
             key = entity.key
-            node = self.entities.get(key)
+            node = nodes.get(key)
             if node is None:
-                node = self.entities[key] = EntityNode(key=key, type=entity.type, curie=entity.curie)
+                node = nodes[key] = EntityNode(key=key, type=entity.type, curie=entity.curie)
             elif node.type != entity.type:
                 self.diagnostics.warn(
                     "type-conflict",
@@ -170,7 +271,85 @@ class KnowledgeGraph:
         """Compute corpus-level edges once all papers are in."""
         from .cooccurrence import DEFAULT_PAIRS, cooccurrences
 
-        self.cooccurrence = cooccurrences(self, pairs=pairs or DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
+        self._pending = None
+        self._text = None
+        self._cooccurrence = cooccurrences(self, pairs=pairs or DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
+
+    def finalize_in_background(
+        self, *, min_papers: int = 2, max_p: float = 0.05, text: Path | None = None
+    ) -> Future[Any]:
+        """Start the co-occurrence statistics in another process; reading :attr:`cooccurrence` waits for them.
+
+        A large build writes the paper and entity statements (which do not
+        depend on co-occurrence) meanwhile. Where processes can be forked, the
+        child reads this graph from the memory it shares with the parent,
+        computes everything and, given ``text``, also writes the co-occurrence
+        statements there as N-Triples (see :meth:`cooccurrence_text`); else
+        the incidence matrices are built here and only arrays are sent.
+        """
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .cooccurrence import DEFAULT_PAIRS, records, statistics
+        from .processes import start_method
+
+        method = start_method()
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+        self._text = None
+        if method == "fork":
+            global _FORKED_GRAPH
+            _FORKED_GRAPH = self
+            try:
+                pending = pool.submit(_cooccurrence_job, min_papers, max_p, None if text is None else str(text))
+            finally:
+                _FORKED_GRAPH = None
+            self._text = text
+        else:
+            from .cooccurrence import incidence, result
+
+            matrix = incidence(self)
+            pending = pool.submit(
+                statistics, matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p
+            )
+            pending = _then(pending, lambda stats: result(matrix, stats))
+        pool.shutdown(wait=False)
+        self._pending = pending
+        self._resolve = records
+        return pending
+
+    def discard_cooccurrence_text(self) -> None:
+        """Delete the background job's statement file (the records stay available)."""
+        if self._text is not None:
+            self._text.unlink(missing_ok=True)
+            self._text = None
+
+    def cooccurrence_job(self) -> tuple[Future[Any], Path] | None:
+        """The background job still writing the co-occurrence statements, and the file it writes them to."""
+        if self._text is None or self._pending is None:
+            return None
+        return self._pending, self._text
+
+    def cooccurrence_text(self) -> Path | None:
+        """File holding the co-occurrence statements as N-Triples, when the background job wrote one."""
+        if self._text is None:
+            return None
+        if self._pending is not None:
+            self._pending.result()  # the file is complete once the job is done
+        return self._text
+
+    @property
+    def cooccurrence(self) -> list[CoOccurrence]:
+        """Co-occurrence edges, sorted by (source, target); empty until :meth:`finalize`."""
+        if self._pending is not None:
+            found = self._pending.result()
+            self._pending = None
+            self._cooccurrence = self._resolve(found)
+        return self._cooccurrence
+
+    @cooccurrence.setter
+    def cooccurrence(self, edges: list[CoOccurrence]) -> None:
+        self._pending = None
+        self._text = None
+        self._cooccurrence = edges
 
     # -- reading ------------------------------------------------------------------
     def sorted_papers(self) -> list[PaperNode]:
@@ -273,3 +452,41 @@ def build_graph(papers: Iterable[Paper], *, min_papers: int = 2, max_p: float = 
         kg.add(paper)
     kg.finalize(min_papers=min_papers, max_p=max_p)
     return kg
+
+
+#: The graph a forked co-occurrence job reads (set only while the job's process is being forked).
+_FORKED_GRAPH: KnowledgeGraph | None = None
+
+
+def _cooccurrence_job(min_papers: int, max_p: float, text: str | None) -> Any:
+    """Runs in a forked child: statistics, records and (optionally) their statements, from the shared graph."""
+    from .cooccurrence import DEFAULT_PAIRS, incidence, records, result, statistics
+
+    kg = _FORKED_GRAPH
+    if kg is None:
+        raise RuntimeError("the co-occurrence job must be started by finalize_in_background")
+    matrix = incidence(kg)
+    found = result(
+        matrix, statistics(matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
+    )
+    if text is not None:
+        from .rdf import write_cooccurrence_text
+
+        write_cooccurrence_text(records(found), text)
+    return found
+
+
+def _then(future: Future[Any], step: Callable[[Any], Any]) -> Future[Any]:
+    """A future for ``step`` applied to another future's result (run in whichever thread completes it)."""
+    from concurrent.futures import Future as _Future
+
+    out: _Future[Any] = _Future()
+
+    def done(source: Future[Any]) -> None:
+        try:
+            out.set_result(step(source.result()))
+        except BaseException as exc:  # handed to whoever waits on the result
+            out.set_exception(exc)
+
+    future.add_done_callback(done)
+    return out

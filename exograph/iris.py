@@ -86,6 +86,7 @@ _LONGEST_FIRST: Final = sorted(RDF_PREFIXES.items(), key=lambda kv: -len(kv[1]))
 _SLUG_RE: Final = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def slugify(text: str) -> str:
     """Fold a name to a stable, IRI-safe key (so 'CAR-T' and 'car t' are one entity)."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
@@ -96,6 +97,7 @@ def slugify(text: str) -> str:
     return slug[:120]
 
 
+@lru_cache(maxsize=1 << 16)
 def local_curie(kind: str, name: str) -> str:
     """A CURIE in exograph's own id space for things no public scheme identifies."""
     return f"exo.id:{kind}/{slugify(name)}"
@@ -149,6 +151,27 @@ _UNSAFE: Final = re.compile(r"[\x00-\x20<>\"{}|\\^`%]")
 
 def _iri_safe(local: str) -> str:
     return _UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), local)
+
+
+_URL_UNSAFE: Final = re.compile(r"[\x00-\x20<>\"{}|\\^`]|%(?![0-9A-Fa-f]{2})")
+
+
+@lru_cache(maxsize=1 << 16)
+def url_iri(url: str) -> str | None:
+    """A URL from an input file as a valid IRI (characters IRIs forbid percent-encoded), or None.
+
+    None means the text is not an absolute IRI even after encoding (no scheme,
+    a malformed host or port): callers report it rather than write RDF that no
+    parser accepts.
+    """
+    from pyoxigraph import NamedNode
+
+    iri = _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url.strip())
+    try:
+        NamedNode(iri)
+    except ValueError:
+        return None
+    return iri
 
 
 def _iri_unsafe(local: str) -> str:

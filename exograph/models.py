@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .iris import local_curie, slugify
+from .iris import local_curie, slugify, url_iri
 
 __all__ = [
     "ENTITY_TYPES",
@@ -101,8 +101,17 @@ class Link(Record):
     """A link from the card to more of the paper (full text, figures, references, source page)."""
 
     kind: LinkKind = Field(description="What the link leads to.")
-    url: str = Field(description="Absolute URL.")
+    url: str = Field(description="Absolute URL, as a valid IRI (characters IRIs forbid are percent-encoded).")
     count: int | None = Field(default=None, description="How many figures or references the card says there are.")
+
+    @field_validator("url")
+    @classmethod
+    def _valid_iri(cls, value: str) -> str:
+        # Checked here so that no writer can ever be handed a URL that is not an IRI.
+        iri = url_iri(value)
+        if iri is None:
+            raise ValueError(f"not an absolute URL: {value!r}")
+        return iri
 
 
 class Paper(Record):

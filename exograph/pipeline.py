@@ -9,13 +9,15 @@ clean build.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import TypeAdapter
 
@@ -73,28 +75,88 @@ def read_inputs(
     strict: bool = False,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> None:
-    """Read every input into ``kg``; failures are collected (or raised with ``strict``)."""
+    """Read every input into ``kg``; failures are collected (or raised with ``strict``).
+
+    With many files and more than one core, batches of files are read by
+    worker processes, each into a graph of its own, and the graphs are absorbed
+    in file order (:meth:`KnowledgeGraph.absorb`): the result is the same as
+    reading one file after the other, in about half the time on two cores.
+    """
     files = list(iter_input_files([str(i) for i in inputs]))
-    live_cache: set[Path] = set()
+    jobs = _jobs(workers, len(files))
+    live: set[str] = set()
+    if jobs <= 1:
+        stats = _read_files(kg, files, input_format, strict, cache_dir, progress, len(files))
+        _account(result, stats, live)
+    else:
+        _read_parallel(kg, files, result, live, jobs, input_format, strict, cache_dir, progress)
+    if cache_dir is not None and cache_dir.is_dir():
+        for stale in cache_dir.glob("*.json"):
+            if stale.name not in live:
+                stale.unlink(missing_ok=True)
+
+
+#: Fewest files per unit of work when reading in parallel (and a quarter of the fewest files worth it).
+BATCH_FILES: Final = 250
+#: Most files per unit of work: larger batches mean fewer entities to merge in the parent, smaller ones
+#: keep both workers busy to the end.
+MAX_BATCH_FILES: Final = 10000
+
+
+def _jobs(workers: int | None, files: int) -> int:
+    """Worker processes to use: as asked, else one per core once there is enough to read to pay for starting them."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if files >= 4 * BATCH_FILES else 1
+    return max(1, min(workers, -(-files // BATCH_FILES)))
+
+
+@dataclass
+class _ReadStats:
+    files: int = 0
+    parsed: int = 0
+    cached: int = 0
+    failures: list[InputError] = field(default_factory=list)
+    cache_names: list[str] = field(default_factory=list)
+
+
+def _account(result: BuildResult, stats: _ReadStats, live: set[str]) -> None:
+    result.files += stats.files
+    result.parsed += stats.parsed
+    result.cached += stats.cached
+    result.failures.extend(stats.failures)
+    live.update(stats.cache_names)
+
+
+def _read_files(
+    kg: KnowledgeGraph,
+    files: Sequence[str | Path],
+    input_format: InputFormat | None,
+    strict: bool,
+    cache_dir: Path | None,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> _ReadStats:
+    stats = _ReadStats()
     for done, source in enumerate(files, start=1):
-        result.files += 1
+        stats.files += 1
         label = "<stdin>" if source == STDIN else str(source)
         if progress:
-            progress(done, len(files), label)
+            progress(done, total, label)
         cache_file: Path | None = None
         meta: dict[str, Any] = {}
         if cache_dir is not None and source != STDIN:
             name, meta = _cache_key(Path(source), input_format)
             cache_file = cache_dir / name
-            live_cache.add(name)
+            stats.cache_names.append(name.name)
             cached = _load_cache(cache_file, meta)
             if cached is not None:
                 papers, diags = cached
                 kg.diagnostics.extend(diags)
                 for paper in papers:
                     kg.add(paper)
-                result.cached += 1
+                stats.cached += 1
                 continue
         local = Diagnostics()
         try:
@@ -102,20 +164,68 @@ def read_inputs(
         except InputError as exc:
             if strict:
                 raise
-            result.failures.append(exc)
+            stats.failures.append(exc)
             kg.failures.append((exc.path or label, str(exc)))
             continue
-        result.parsed += 1
+        stats.parsed += 1
         kg.diagnostics.extend(local.items)
         for paper in papers:
             kg.add(paper)
         if cache_file is not None:
             _save_cache(cache_file, meta, papers, local.items)
-    if cache_dir is not None and cache_dir.is_dir():
-        live = {p.name for p in live_cache}
-        for stale in cache_dir.glob("*.json"):
-            if stale.name not in live:
-                stale.unlink(missing_ok=True)
+    return stats
+
+
+def _read_batch(
+    files: list[str | Path], input_format: InputFormat | None, strict: bool, cache_dir: Path | None
+) -> tuple[KnowledgeGraph, _ReadStats]:
+    """Unit of work of a worker process: a batch of files read into a graph of its own."""
+    gc.disable()  # see _paused_gc
+    part = KnowledgeGraph()
+    try:
+        stats = _read_files(part, files, input_format, strict, cache_dir)
+    except InputError as exc:
+        # With --strict the first failure stops the build; the parent raises it in file order.
+        stats = _ReadStats(files=len(files), failures=[exc])
+    return part, stats
+
+
+def _read_parallel(
+    kg: KnowledgeGraph,
+    files: list[str | Path],
+    result: BuildResult,
+    live: set[str],
+    jobs: int,
+    input_format: InputFormat | None,
+    strict: bool,
+    cache_dir: Path | None,
+    progress: Progress | None,
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .processes import start_method
+
+    context = multiprocessing.get_context(start_method())
+    size = max(BATCH_FILES, min(MAX_BATCH_FILES, -(-len(files) // (4 * jobs))))
+    batches = [files[i : i + size] for i in range(0, len(files), size)]
+    done = 0
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(_read_batch, batch, input_format, strict, cache_dir) for batch in batches]
+        try:
+            for batch, future in zip(batches, futures, strict=True):
+                part, stats = future.result()
+                if strict and stats.failures:
+                    raise stats.failures[0]
+                kg.absorb(part)
+                _account(result, stats, live)
+                done += len(batch)
+                if progress:
+                    progress(done, len(files), str(batch[-1]))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _load_cache(path: Path, meta: dict[str, Any]) -> tuple[list[Paper], list[Diagnostic]] | None:
@@ -156,6 +266,26 @@ def _paper_edges(kg: KnowledgeGraph) -> int:
     return sum(len(n.mentions) + len(n.about) + len(n.paper.authors) + 1 for n in kg.papers.values())
 
 
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the build.
+
+    A build allocates tens of millions of small objects and frees few; the
+    collector would scan the growing heap again and again (a quarter of the
+    reading time) to find almost no cycles. Reference counting still frees
+    everything that is not in a cycle, and the collector runs once at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
+@_paused_gc()
 def build(
     inputs: Sequence[str | Path],
     out_dir: str | Path | None = None,
@@ -170,8 +300,12 @@ def build(
     incremental: bool = True,
     graphml_full: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Read inputs, build the graph and write outputs to ``out_dir`` (nothing is written without one).
+
+    ``workers`` sets how many processes read the inputs (default: one per core
+    for large inputs, else one); the graph is the same whatever the number.
 
     >>> from exograph import build
     >>> result = build(["seeds/"])
@@ -186,16 +320,30 @@ def build(
         cache_dir.mkdir(parents=True, exist_ok=True)
     with _timed(result, "read"):
         read_inputs(
-            inputs, kg, result, input_format=input_format, strict=strict, cache_dir=cache_dir, progress=progress
+            inputs,
+            kg,
+            result,
+            input_format=input_format,
+            strict=strict,
+            cache_dir=cache_dir,
+            progress=progress,
+            workers=workers,
         )
     if not kg.papers and result.failures:
         return result
-    with _timed(result, "co-occurrence"):
-        kg.finalize(min_papers=min_papers, max_p=max_p)
+    rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
+    if out is not None and (store or rdf_outputs):
+        # RDF generation starts with entity and paper statements, which do not need co-occurrence.
+        start = time.perf_counter()
+        out.mkdir(parents=True, exist_ok=True)
+        pending = kg.finalize_in_background(min_papers=min_papers, max_p=max_p, text=out / ".cooccurrence.nt.part")
+        pending.add_done_callback(lambda _: result.timings.setdefault("co-occurrence", time.perf_counter() - start))
+    else:
+        with _timed(result, "co-occurrence"):
+            kg.finalize(min_papers=min_papers, max_p=max_p)
     if out is None:
         return result
     out.mkdir(parents=True, exist_ok=True)
-    rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
     if store or len(rdf_outputs) > 1:
         from .rdf import materialize
 
@@ -213,6 +361,7 @@ def build(
         if kg.rdf_cache is not None:
             kg.rdf_cache.unlink(missing_ok=True)
             kg.rdf_cache = None
+        kg.discard_cooccurrence_text()
     return result
 
 

@@ -9,39 +9,80 @@ can be replaced by dropping its graph.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import io
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Triple
+from typing import IO, TYPE_CHECKING, Any
 
 from .iris import LOCAL, expand, slugify
 from .vocab import BIBO, BIOLINK, CLASS_OF, DCT, EXO, PREDICATE_OF, RDF, RDFS, SCHEMA, SKOS, XSD
 
 if TYPE_CHECKING:
     import rdflib
+    from pyoxigraph import Quad, Triple
 
+    from .cooccurrence import CoOccurrence
     from .graph import KnowledgeGraph, PaperNode
 
-__all__ = ["node_iri", "paper_graph_iri", "quads", "relation_predicate", "to_rdflib", "triples"]
+__all__ = [
+    "chunk_stream",
+    "node_iri",
+    "nquads_chunks",
+    "ntriples_chunks",
+    "paper_graph_iri",
+    "quads",
+    "relation_predicate",
+    "statement_text",
+    "to_rdflib",
+    "triples",
+    "write_cooccurrence_text",
+]
 
-_TYPE = NamedNode(RDF + "type")
-_DEFAULT = DefaultGraph()
-_XSD_INT = NamedNode(XSD + "integer")
-_XSD_DOUBLE = NamedNode(XSD + "double")
-_XSD_BOOL = NamedNode(XSD + "boolean")
-_XSD_DATE = NamedNode(XSD + "date")
-
-_NODES: dict[str, NamedNode] = {}
+_ESCAPE = re.compile(r'["\\\n\r]')
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r"}
 
 
-def _n(iri: str) -> NamedNode:
-    node = _NODES.get(iri)
-    if node is None:
-        if len(_NODES) > 4096:
-            _NODES.clear()
-        node = _NODES[iri] = NamedNode(iri)
-    return node
+def _u(iri: str) -> str:
+    return f"<{iri}>"
+
+
+@lru_cache(maxsize=1 << 18)
+def _node(key: str) -> str:
+    return f"<{expand(key)}>"
+
+
+def _str(value: str) -> str:
+    """A plain literal; only quotes, backslashes and line breaks need escaping in N-Triples."""
+    if _ESCAPE.search(value):
+        value = _ESCAPE.sub(lambda m: _ESCAPES[m.group()], value)
+    return f'"{value}"'
+
+
+_INT = f"^^<{XSD}integer>"
+_DOUBLE = f"^^<{XSD}double>"
+_BOOL = f"^^<{XSD}boolean>"
+_DATE = f"^^<{XSD}date>"
+
+
+def _lit(value: object) -> str:
+    if isinstance(value, bool):
+        return f'"{"true" if value else "false"}"{_BOOL}'
+    if isinstance(value, int):
+        return f'"{value}"{_INT}'
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return f'"{value!r}"{_DOUBLE}'
+        return f'"{"NaN" if math.isnan(value) else ("INF" if value > 0 else "-INF")}"{_DOUBLE}'
+    if isinstance(value, dt.date):
+        return f'"{value.isoformat()}"{_DATE}'
+    return _str(str(value))
+
+
+_TYPE = _u(RDF + "type")
+_LABEL, _PREF, _ALT = _u(RDFS + "label"), _u(SKOS + "prefLabel"), _u(SKOS + "altLabel")
 
 
 def node_iri(key: str) -> str:
@@ -68,221 +109,329 @@ def relation_predicate(relation_type: str) -> str:
     return PREDICATE_OF.get(relation_type) or EXO + "relation_" + slugify(relation_type).replace("-", "_")
 
 
-def _lit(value: object) -> Literal:
-    if isinstance(value, bool):
-        return Literal("true" if value else "false", datatype=_XSD_BOOL)
-    if isinstance(value, int):
-        return Literal(str(value), datatype=_XSD_INT)
-    if isinstance(value, float):
-        return Literal(repr(value), datatype=_XSD_DOUBLE)
-    if isinstance(value, dt.date):
-        return Literal(value.isoformat(), datatype=_XSD_DATE)
-    return Literal(str(value))
-
-
 def quads(kg: KnowledgeGraph) -> Iterator[Quad]:
-    """Every statement of the graph, deterministically ordered.
+    """Every statement of the graph as pyoxigraph quads, deterministically ordered.
 
-    When the build has already materialised them (``kg.rdf_cache``, an N-Quads
-    file), they are streamed back by pyoxigraph instead of generated again, so
-    Turtle, N-Triples, TriG and the store cost one generation in Python.
+    The statements are generated once as N-Quads text (:func:`statement_blocks`)
+    and parsed by pyoxigraph, so every output and the store see the same,
+    validated statements; when the build has materialised them
+    (``kg.rdf_cache``) they are streamed back from that file.
     """
-    if kg.rdf_cache is not None:
-        from pyoxigraph import RdfFormat, parse
+    from pyoxigraph import RdfFormat, parse
 
+    if kg.rdf_cache is not None:
         yield from parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS)  # type: ignore[misc]
         return
-    yield from generate_quads(kg)
-
-
-def materialize(kg: KnowledgeGraph, path: str | Path) -> None:
-    """Write every quad once to ``path`` and make :func:`quads` read from it."""
-    from pyoxigraph import RdfFormat, serialize
-
-    kg.rdf_cache = None
-    serialize(generate_quads(kg), str(path), RdfFormat.N_QUADS)
-    kg.rdf_cache = Path(path)
-
-
-def generate_quads(kg: KnowledgeGraph) -> Iterator[Quad]:
-    """Generate the statements in Python (see :func:`quads`)."""
-    label, pref, alt = _n(RDFS + "label"), _n(SKOS + "prefLabel"), _n(SKOS + "altLabel")
-    ident = _n(DCT + "identifier")
-    for node in kg.sorted_entities():
-        s = _n(node_iri(node.key))
-        yield Quad(s, _TYPE, _n(CLASS_OF[node.type]), _DEFAULT)
-        yield Quad(s, label, _lit(node.label), _DEFAULT)
-        yield Quad(s, pref, _lit(node.label), _DEFAULT)
-        for name in node.alt_labels:
-            yield Quad(s, alt, _lit(name), _DEFAULT)
-        for alias in sorted(node.aliases):
-            yield Quad(s, _n(BIOLINK + "synonym"), _lit(alias), _DEFAULT)
-        for name in sorted(node.names):
-            yield Quad(s, _n(EXO + "name"), _lit(name), _DEFAULT)
-        for values, predicate in (
-            (node.symbols, BIOLINK + "symbol"),
-            (node.full_names, BIOLINK + "full_name"),
-            (node.common_names, EXO + "commonName"),
-            (node.ranks, EXO + "taxonRank"),
-            (node.raw_ids, EXO + "sourceId"),
-        ):
-            for value in sorted(values):
-                yield Quad(s, _n(predicate), _lit(value), _DEFAULT)
-        yield Quad(s, ident, _lit(node.key), _DEFAULT)
-        yield Quad(s, _n(EXO + "normalised"), _lit(node.curie is not None), _DEFAULT)
-        yield Quad(s, _n(EXO + "paperCount"), _lit(len(node.papers)), _DEFAULT)
-    for key, name in kg.authors().items():
-        s = _n(node_iri(key))
-        yield Quad(s, _TYPE, _n(CLASS_OF["Author"]), _DEFAULT)
-        yield Quad(s, label, _lit(name), _DEFAULT)
-        yield Quad(s, _n(SCHEMA + "name"), _lit(name), _DEFAULT)
-    for key, name in kg.journals().items():
-        s = _n(node_iri(key))
-        yield Quad(s, _TYPE, _n(CLASS_OF["Journal"]), _DEFAULT)
-        yield Quad(s, label, _lit(name), _DEFAULT)
-        yield Quad(s, _n(SCHEMA + "name"), _lit(name), _DEFAULT)
-    for paper in kg.sorted_papers():
-        yield from _paper_quads(paper)
-    yield from _cooccurrence_quads(kg)
-
-
-def _seq(seq_iri: str, items: Sequence[NamedNode | Literal], g: NamedNode) -> list[Quad]:
-    seq = _n(seq_iri)
-    out = [Quad(seq, _TYPE, _n(RDF + "Seq"), g)]
-    out.extend(Quad(seq, _n(f"{RDF}_{i}"), item, g) for i, item in enumerate(items, start=1))
-    return out
-
-
-def _paper_quads(node: PaperNode) -> Iterator[Quad]:
-    paper = node.paper
-    iri = node_iri(node.key)
-    s = _n(iri)
-    g = _n(paper_graph_iri(node.key))
-    local = expand("exo.id:paper/" + _local_path(node.key))
-    later: list[Quad] = []
-    yield Quad(s, _TYPE, _n(CLASS_OF["Paper"]), g)
-    yield Quad(s, _n(DCT + "title"), _lit(paper.title), g)
-    yield Quad(s, _n(RDFS + "label"), _lit(paper.title), g)
-    for value, predicate in ((paper.pmid, "pmid"), (paper.pmcid, "pmcid"), (paper.doi, "doi")):
-        if value:
-            yield Quad(s, _n(EXO + predicate), _lit(value), g)
-    for other in paper.ids:
-        if other != node.key:
-            yield Quad(s, _n(SCHEMA + "sameAs"), _n(node_iri(other)), g)
-    if paper.date:
-        yield Quad(s, _n(DCT + "issued"), _lit(paper.date), g)
-    if node.journal_key:
-        yield Quad(s, _n(BIOLINK + "published_in"), _n(node_iri(node.journal_key)), g)
-    authors = [_n(node_iri(k)) for k in node.author_keys]
-    for author in dict.fromkeys(authors):
-        yield Quad(s, _n(DCT + "creator"), author, g)
-    if authors:
-        yield Quad(s, _n(BIBO + "authorList"), _n(local + "/authors"), g)
-        later.extend(_seq(local + "/authors", authors, g))
-    for value, predicate in (
-        (paper.tldr, EXO + "tldr"),
-        (paper.contribution, EXO + "contribution"),
-        (paper.abstract, DCT + "abstract"),
-    ):
-        if value:
-            yield Quad(s, _n(predicate), _lit(value), g)
-    if paper.key_findings:
-        yield Quad(s, _n(EXO + "keyFindings"), _n(local + "/findings"), g)
-        later.extend(_seq(local + "/findings", [_lit(f) for f in paper.key_findings], g))
-    link_predicates = {
-        "source": SCHEMA + "url",
-        "full_text": EXO + "fullText",
-        "figures": EXO + "figures",
-        "references": EXO + "references",
-    }
-    for link in sorted(paper.links, key=lambda lk: (lk.kind, lk.url)):
-        yield Quad(s, _n(link_predicates[link.kind]), _n(link.url), g)
-        if link.count is not None:
-            yield Quad(
-                s, _n(EXO + ("figureCount" if link.kind == "figures" else "referenceCount")), _lit(link.count), g
-            )
-    for source in sorted(node.sources):
-        yield Quad(s, _n(EXO + "sourceFile"), _lit(source.replace("\\", "/").rsplit("/", 1)[-1]), g)
-    for key in sorted(node.about):
-        yield Quad(s, _n(PREDICATE_OF["about"]), _n(node_iri(key)), g)
-    for key in sorted(node.mentions):
-        yield Quad(s, _n(PREDICATE_OF["mentions"]), _n(node_iri(key)), g)
-    yield from later
-    counted = {k: c for k, c in node.mentions.items() if c}
-    for key in sorted(counted):
-        m = _n(f"{local}/count/{_iri_path(key)}")
-        yield Quad(m, _TYPE, _n(EXO + "MentionCount"), g)
-        yield Quad(m, _n(EXO + "inPaper"), s, g)
-        yield Quad(m, _n(EXO + "entity"), _n(node_iri(key)), g)
-        yield Quad(m, _n(EXO + "count"), _lit(counted[key]), g)
-    for span in sorted(node.mention_spans, key=lambda sp: (sp.start, sp.end, sp.entity_keys)):
-        m = _n(f"{local}/span/{span.start}-{span.end}")
-        yield Quad(m, _TYPE, _n(EXO + "Mention"), g)
-        yield Quad(m, _n(EXO + "inPaper"), s, g)
-        for slot, datum in (("text", span.text), ("start", span.start), ("end", span.end), ("passage", span.passage)):
-            yield Quad(m, _n(EXO + slot), _lit(datum), g)
-        for key in span.entity_keys:
-            yield Quad(m, _n(EXO + "denotes"), _n(node_iri(key)), g)
-    for i, rel in enumerate(node.relations, start=1):
-        rel_predicate = _n(relation_predicate(rel.type))
-        subject, obj = _n(node_iri(rel.subject)), _n(node_iri(rel.object))
-        a = _n(f"{local}/relation/{i}")
-        yield Quad(subject, rel_predicate, obj, g)
-        yield Quad(a, _TYPE, _n(BIOLINK + "Association"), g)
-        yield Quad(a, _n(BIOLINK + "subject"), subject, g)
-        yield Quad(a, _n(BIOLINK + "predicate"), rel_predicate, g)
-        yield Quad(a, _n(BIOLINK + "object"), obj, g)
-        yield Quad(a, _n(BIOLINK + "publications"), s, g)
-        yield Quad(a, _n(EXO + "relationType"), _lit(rel.type), g)
-        if rel.novel is not None:
-            yield Quad(a, _n(EXO + "novel"), _lit(rel.novel), g)
-        if rel.score is not None:
-            yield Quad(a, _n(EXO + "score"), _lit(rel.score), g)
-
-
-#: Statistic slots of a co-occurrence association: (predicate, CoOccurrence attribute).
-_COOCCURRENCE_SLOTS = (
-    (BIOLINK + "has_count", "papers"),
-    (BIOLINK + "has_total", "total_papers"),
-    (EXO + "subjectPaperCount", "source_papers"),
-    (EXO + "objectPaperCount", "target_papers"),
-    (EXO + "expectedCount", "expected"),
-    (EXO + "enrichment", "enrichment"),
-    (EXO + "logOddsRatio", "log_odds"),
-    (BIOLINK + "p_value", "p_value"),
-    (BIOLINK + "adjusted_p_value", "p_adjusted"),
-)
-
-
-def _cooccurrence_quads(kg: KnowledgeGraph) -> Iterator[Quad]:
-    predicate = _n(PREDICATE_OF["co_occurs_with"])
-    for edge in kg.cooccurrence:
-        subject, obj = _n(node_iri(edge.source)), _n(node_iri(edge.target))
-        a = _n(f"{LOCAL}cooccurrence/{_iri_path(edge.source)}/{_iri_path(edge.target)}")
-        yield Quad(subject, predicate, obj, _DEFAULT)
-        yield Quad(a, _TYPE, _n(BIOLINK + "Association"), _DEFAULT)
-        yield Quad(a, _TYPE, _n(EXO + "CoOccurrence"), _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "subject"), subject, _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "predicate"), predicate, _DEFAULT)
-        yield Quad(a, _n(BIOLINK + "object"), obj, _DEFAULT)
-        for slot, attribute in _COOCCURRENCE_SLOTS:
-            yield Quad(a, _n(slot), _lit(getattr(edge, attribute)), _DEFAULT)
-        for paper in edge.supporting:
-            yield Quad(a, _n(BIOLINK + "publications"), _n(node_iri(paper)), _DEFAULT)
+    yield from parse(chunk_stream(nquads_chunks(kg)), format=RdfFormat.N_QUADS)  # type: ignore[misc]
 
 
 def triples(kg: KnowledgeGraph) -> Iterator[Triple]:
     """The same statements with graph names dropped (for Turtle and N-Triples)."""
-    for q in quads(kg):
-        yield q.triple
+    from pyoxigraph import RdfFormat, parse
+
+    if kg.rdf_cache is not None:
+        for q in parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS):
+            yield q.triple
+        return
+    yield from (q.triple for q in parse(chunk_stream(ntriples_chunks(kg)), format=RdfFormat.N_TRIPLES))
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over generated byte chunks, so pyoxigraph parses text as it is generated."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def chunk_stream(chunks: Iterator[bytes]) -> IO[bytes]:
+    """Generated chunks as a binary file object."""
+    return io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+
+
+def nquads_chunks(kg: KnowledgeGraph, size: int = 1 << 20) -> Iterator[bytes]:
+    """Every statement as N-Quads text, in UTF-8 chunks of about ``size`` characters."""
+    return _chunks(statement_text(kg, quads=True), size)
+
+
+def ntriples_chunks(kg: KnowledgeGraph, size: int = 1 << 20, *, cooccurrence: bool = True) -> Iterator[bytes]:
+    """Every statement as N-Triples text (graph names dropped), in UTF-8 chunks; optionally without co-occurrence."""
+    return _chunks(statement_text(kg, quads=False, cooccurrence=cooccurrence), size)
+
+
+def _chunks(texts: Iterator[str], size: int) -> Iterator[bytes]:
+    parts: list[str] = []
+    pending = 0
+    for text in texts:
+        parts.append(text)
+        pending += len(text)
+        if pending >= size:
+            yield "".join(parts).encode("utf-8", "replace")
+            parts, pending = [], 0
+    if parts:
+        yield "".join(parts).encode("utf-8", "replace")
+
+
+def write_chunks(chunks: Iterator[bytes], handle: IO[bytes]) -> None:
+    """Copy generated chunks to a binary handle."""
+    for chunk in chunks:
+        handle.write(chunk)
+
+
+def materialize(kg: KnowledgeGraph, path: str | Path) -> None:
+    """Write every quad once to ``path`` (N-Quads) and make :func:`quads` read from it."""
+    kg.rdf_cache = None
+    with open(path, "wb") as handle:
+        write_chunks(nquads_chunks(kg), handle)
+    kg.rdf_cache = Path(path)
+
+
+def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True) -> Iterator[str]:
+    """Every statement as N-Quads (or N-Triples) text, a block per subject group, in a fixed order.
+
+    Statements are built as text rather than as RDF term objects: at a hundred
+    thousand papers that is ten million statements, and joining strings is
+    several times cheaper than allocating term objects. Every IRI comes from
+    :func:`~exograph.iris.expand` or a validated :class:`~exograph.models.Link`
+    and every literal goes through :func:`_lit`; pyoxigraph parses the text
+    before anything is written, so malformed text cannot leak out.
+    """
+    end = " .\n"
+    for node in kg.sorted_entities():
+        s = _node(node.key)
+        label = _str(node.label)
+        out = [f"{s} {_TYPE} <{CLASS_OF[node.type]}>", f"{s} {_LABEL} {label}", f"{s} {_PREF} {label}"]
+        out.extend(f"{s} {_ALT} {_str(name)}" for name in node.alt_labels)
+        out.extend(f"{s} {_SYNONYM} {_str(alias)}" for alias in sorted(node.aliases))
+        out.extend(f"{s} {_NAME} {_str(name)}" for name in sorted(node.names))
+        for values, predicate in (
+            (node.symbols, _SYMBOL),
+            (node.full_names, _FULL_NAME),
+            (node.common_names, _COMMON_NAME),
+            (node.ranks, _RANK),
+            (node.raw_ids, _SOURCE_ID),
+        ):
+            if values:
+                out.extend(f"{s} {predicate} {_str(value)}" for value in sorted(values))
+        out.append(f"{s} {_IDENTIFIER} {_str(node.key)}")
+        out.append(f"{s} {_NORMALISED} {_lit(node.curie is not None)}")
+        out.append(f"{s} {_PAPER_COUNT} {_lit(len(node.papers))}")
+        out.append("")
+        yield end.join(out)
+    for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
+        rdf_class = _u(CLASS_OF[kind])
+        out = []
+        for key, name in names.items():
+            s = _node(key)
+            literal = _str(name)
+            out.extend((f"{s} {_TYPE} {rdf_class}", f"{s} {_LABEL} {literal}", f"{s} {_SCHEMA_NAME} {literal}"))
+        if out:
+            out.append("")
+            yield end.join(out)
+    for paper in kg.sorted_papers():
+        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end)
+    if not cooccurrence:
+        return
+    rendered = kg.cooccurrence_text()
+    if rendered is not None:
+        # Written by the background co-occurrence job, in the same text this module would make.
+        with open(rendered, encoding="utf-8") as handle:
+            while block := handle.read(1 << 20):
+                yield block
+    else:
+        yield from _cooccurrence_text(kg.cooccurrence)
+
+
+def _many(prefix: str, objects: Iterable[str], end: str) -> str:
+    """Statements sharing subject and predicate, joined in one go (no string per statement)."""
+    text = (end + prefix).join(objects)
+    return prefix + text + end if text else ""
+
+
+_SYNONYM, _NAME, _SYMBOL = _u(BIOLINK + "synonym"), _u(EXO + "name"), _u(BIOLINK + "symbol")
+_FULL_NAME, _COMMON_NAME, _RANK = _u(BIOLINK + "full_name"), _u(EXO + "commonName"), _u(EXO + "taxonRank")
+_SOURCE_ID, _IDENTIFIER, _NORMALISED = _u(EXO + "sourceId"), _u(DCT + "identifier"), _u(EXO + "normalised")
+_PAPER_COUNT, _SCHEMA_NAME = _u(EXO + "paperCount"), _u(SCHEMA + "name")
+_PAPER_CLASS, _TITLE, _SAME_AS, _ISSUED = (
+    _u(CLASS_OF["Paper"]),
+    _u(DCT + "title"),
+    _u(SCHEMA + "sameAs"),
+    _u(DCT + "issued"),
+)
+_PUBLISHED_IN, _CREATOR, _AUTHOR_LIST = _u(BIOLINK + "published_in"), _u(DCT + "creator"), _u(BIBO + "authorList")
+_SEQ, _KEY_FINDINGS, _SOURCE_FILE = _u(RDF + "Seq"), _u(EXO + "keyFindings"), _u(EXO + "sourceFile")
+_ABOUT, _MENTIONS = _u(PREDICATE_OF["about"]), _u(PREDICATE_OF["mentions"])
+_MENTION_COUNT, _MENTION, _IN_PAPER = _u(EXO + "MentionCount"), _u(EXO + "Mention"), _u(EXO + "inPaper")
+_ENTITY, _COUNT, _DENOTES = _u(EXO + "entity"), _u(EXO + "count"), _u(EXO + "denotes")
+_ASSOCIATION, _SUBJECT, _PREDICATE = _u(BIOLINK + "Association"), _u(BIOLINK + "subject"), _u(BIOLINK + "predicate")
+_OBJECT, _PUBLICATIONS, _RELATION_TYPE = _u(BIOLINK + "object"), _u(BIOLINK + "publications"), _u(EXO + "relationType")
+_NOVEL, _SCORE, _COOCCURRENCE = _u(EXO + "novel"), _u(EXO + "score"), _u(EXO + "CoOccurrence")
+_ID_PREDICATES = {"pmid": _u(EXO + "pmid"), "pmcid": _u(EXO + "pmcid"), "doi": _u(EXO + "doi")}
+_TEXT_PREDICATES = {
+    "tldr": _u(EXO + "tldr"),
+    "contribution": _u(EXO + "contribution"),
+    "abstract": _u(DCT + "abstract"),
+}
+_LINK_PREDICATES = {
+    "source": _u(SCHEMA + "url"),
+    "full_text": _u(EXO + "fullText"),
+    "figures": _u(EXO + "figures"),
+    "references": _u(EXO + "references"),
+}
+_LINK_COUNTS = {"figures": _u(EXO + "figureCount"), "references": _u(EXO + "referenceCount")}
+_SPAN_SLOTS = tuple((slot, _u(EXO + slot)) for slot in ("text", "start", "end", "passage"))
+
+
+def _seq(seq: str, items: Sequence[str]) -> list[str]:
+    out = [f"{seq} {_TYPE} {_SEQ}"]
+    out.extend(f"{seq} <{RDF}_{i}> {item}" for i, item in enumerate(items, start=1))
+    return out
+
+
+def _paper_text(node: PaperNode, end: str) -> str:
+    """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
+    paper = node.paper
+    s = _node(node.key)
+    local = expand("exo.id:paper/" + _local_path(node.key))
+    title = _str(paper.title)
+    out = [f"{s} {_TYPE} {_PAPER_CLASS}", f"{s} {_TITLE} {title}", f"{s} {_LABEL} {title}"]
+    later: list[str] = []
+    for name, predicate in _ID_PREDICATES.items():
+        value = getattr(paper, name)
+        if value:
+            out.append(f"{s} {predicate} {_str(value)}")
+    out.extend(f"{s} {_SAME_AS} {_node(other)}" for other in paper.ids if other != node.key)
+    if paper.date:
+        out.append(f"{s} {_ISSUED} {_lit(paper.date)}")
+    if node.journal_key:
+        out.append(f"{s} {_PUBLISHED_IN} {_node(node.journal_key)}")
+    authors = [_node(k) for k in node.author_keys]
+    out.extend(f"{s} {_CREATOR} {author}" for author in dict.fromkeys(authors))
+    if authors:
+        out.append(f"{s} {_AUTHOR_LIST} <{local}/authors>")
+        later.extend(_seq(f"<{local}/authors>", authors))
+    for name, predicate in _TEXT_PREDICATES.items():
+        value = getattr(paper, name)
+        if value:
+            out.append(f"{s} {predicate} {_str(value)}")
+    if paper.key_findings:
+        out.append(f"{s} {_KEY_FINDINGS} <{local}/findings>")
+        later.extend(_seq(f"<{local}/findings>", [_str(f) for f in paper.key_findings]))
+    for link in sorted(paper.links, key=lambda lk: (lk.kind, lk.url)):
+        out.append(f"{s} {_LINK_PREDICATES[link.kind]} <{link.url}>")
+        if link.count is not None:
+            out.append(f"{s} {_LINK_COUNTS.get(link.kind, _LINK_COUNTS['references'])} {_lit(link.count)}")
+    out.extend(
+        f"{s} {_SOURCE_FILE} {_str(source.replace(chr(92), '/').rsplit('/', 1)[-1])}" for source in sorted(node.sources)
+    )
+    out.append("")
+    head = end.join(out)
+    # The bulk of a paper: one statement per linked entity, joined without a string per statement.
+    about = _many(f"{s} {_ABOUT} ", map(_node, sorted(node.about)), end)
+    mentions = _many(f"{s} {_MENTIONS} ", map(_node, sorted(node.mentions)), end)
+    out = later
+    counted = {k: c for k, c in node.mentions.items() if c}
+    for key in sorted(counted):
+        m = f"<{local}/count/{_iri_path(key)}>"
+        out.extend(
+            (
+                f"{m} {_TYPE} {_MENTION_COUNT}",
+                f"{m} {_IN_PAPER} {s}",
+                f"{m} {_ENTITY} {_node(key)}",
+                f"{m} {_COUNT} {_lit(counted[key])}",
+            )
+        )
+    for span in sorted(node.mention_spans, key=lambda sp: (sp.start, sp.end, sp.entity_keys)):
+        m = f"<{local}/span/{span.start}-{span.end}>"
+        out.append(f"{m} {_TYPE} {_MENTION}")
+        out.append(f"{m} {_IN_PAPER} {s}")
+        out.extend(f"{m} {predicate} {_lit(getattr(span, slot))}" for slot, predicate in _SPAN_SLOTS)
+        out.extend(f"{m} {_DENOTES} {_node(key)}" for key in span.entity_keys)
+    for i, rel in enumerate(node.relations, start=1):
+        predicate = _u(relation_predicate(rel.type))
+        subject, obj = _node(rel.subject), _node(rel.object)
+        a = f"<{local}/relation/{i}>"
+        out.extend(
+            (
+                f"{subject} {predicate} {obj}",
+                f"{a} {_TYPE} {_ASSOCIATION}",
+                f"{a} {_SUBJECT} {subject}",
+                f"{a} {_PREDICATE} {predicate}",
+                f"{a} {_OBJECT} {obj}",
+                f"{a} {_PUBLICATIONS} {s}",
+                f"{a} {_RELATION_TYPE} {_str(rel.type)}",
+            )
+        )
+        if rel.novel is not None:
+            out.append(f"{a} {_NOVEL} {_lit(rel.novel)}")
+        if rel.score is not None:
+            out.append(f"{a} {_SCORE} {_lit(rel.score)}")
+    if out:
+        out.append("")
+    return head + about + mentions + end.join(out)
+
+
+#: Statistic slots of a co-occurrence association: (predicate, CoOccurrence attribute).
+_COOCCURRENCE_SLOTS = tuple(
+    (_u(iri), attribute)
+    for iri, attribute in (
+        (BIOLINK + "has_count", "papers"),
+        (BIOLINK + "has_total", "total_papers"),
+        (EXO + "subjectPaperCount", "source_papers"),
+        (EXO + "objectPaperCount", "target_papers"),
+        (EXO + "expectedCount", "expected"),
+        (EXO + "enrichment", "enrichment"),
+        (EXO + "logOddsRatio", "log_odds"),
+        (BIOLINK + "p_value", "p_value"),
+        (BIOLINK + "adjusted_p_value", "p_adjusted"),
+    )
+)
+
+
+def write_cooccurrence_text(edges: Iterable[CoOccurrence], path: str | Path) -> None:
+    """The co-occurrence statements as N-Triples in ``path`` (by the background job of a large build)."""
+    with open(path, "wb") as handle:
+        write_chunks(_chunks(_cooccurrence_text(edges), 1 << 20), handle)
+
+
+def _cooccurrence_text(edges: Iterable[CoOccurrence]) -> Iterator[str]:
+    predicate = _u(PREDICATE_OF["co_occurs_with"])
+    end = " .\n"
+    for edge in edges:
+        subject, obj = _node(edge.source), _node(edge.target)
+        a = f"<{LOCAL}cooccurrence/{_iri_path(edge.source)}/{_iri_path(edge.target)}>"
+        out = [
+            f"{subject} {predicate} {obj}",
+            f"{a} {_TYPE} {_ASSOCIATION}",
+            f"{a} {_TYPE} {_COOCCURRENCE}",
+            f"{a} {_SUBJECT} {subject}",
+            f"{a} {_PREDICATE} {predicate}",
+            f"{a} {_OBJECT} {obj}",
+        ]
+        out.extend(f"{a} {slot} {_lit(getattr(edge, attribute))}" for slot, attribute in _COOCCURRENCE_SLOTS)
+        out.append("")
+        yield end.join(out) + _many(f"{a} {_PUBLICATIONS} ", map(_node, edge.supporting), end)
 
 
 def to_rdflib(kg: KnowledgeGraph) -> rdflib.Dataset:
     """The graph as an rdflib Dataset, for users who work with rdflib."""
     import rdflib
-    from pyoxigraph import RdfFormat, serialize
 
-    data = serialize(quads(kg), format=RdfFormat.N_QUADS)
     ds = rdflib.Dataset()
-    ds.parse(data=data, format="nquads")
+    ds.parse(data=b"".join(nquads_chunks(kg)), format="nquads")
     return ds

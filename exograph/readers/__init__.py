@@ -6,6 +6,7 @@ its first bytes (``.txt`` is used both for cards and for PubTator exports).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,10 +121,32 @@ def iter_input_files(paths: list[str] | list[Path]) -> Iterator[str | Path]:
             continue
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith(".") and child.suffix.lower() in _SUFFIXES:
-                    yield child
+            yield from _files_below(path)
         elif path.exists():
             yield path
         else:
             raise InputError("no such file or folder", path=path)
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """Input files below a folder, sorted by path components (as pathlib sorts them).
+
+    Listed with os.scandir, whose entries know their type without a stat call:
+    a folder of a hundred thousand cards takes a fraction of a second, not over one.
+    """
+    found: list[tuple[tuple[str, ...], str]] = []
+    pending: list[tuple[tuple[str, ...], str]] = [((), str(folder))]
+    while pending:
+        parts, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(((*parts, entry.name), entry.path))
+                elif (
+                    not entry.name.startswith(".")
+                    and os.path.splitext(entry.name)[1].lower() in _SUFFIXES
+                    and entry.is_file()
+                ):
+                    found.append(((*parts, entry.name), entry.path))
+    found.sort()
+    return [Path(path) for _, path in found]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Final
 
 from ..diagnostics import Diagnostics
 from ..errors import CardError, UnknownPrefixError
-from ..iris import normalize_curie
+from ..iris import normalize_curie, url_iri
 from ..models import Entity, EntityType, Link, Paper, SourceRef
 from ..textio import decode_text, read_bytes
 
@@ -62,6 +63,13 @@ _ID_PART: Final = r"(?:-1|-|null|[A-Za-z][\w.]*:\s*[^()\s,]+)"
 _GENERIC_RE: Final = re.compile(r"(?P<name>\S.*?) \((?P<id>" + _ID_PART + r")\)(?=, |\s*$)")
 _SPECIES_RE: Final = re.compile(r"(?P<name>\S.*?) \((?P<info>[^()]*)\) \[taxon (?P<id>[^\]]*)\](?=, |\s*$)")
 _COUNT_RE: Final = re.compile(r"^\s*(\d+)\s+(figures?|references?)\b", re.IGNORECASE)
+_GENE_ID_RE: Final = re.compile(r" \[NCBI Gene ([^\]]*)\]")
+#: The common shape of a gene item (full name with at most two levels of parentheses), matched in one go;
+#: anything else takes the character-by-character path, which also produces the error messages.
+_GENE_FAST_RE: Final = re.compile(
+    r"(?P<symbol>[^,]*?) \((?P<full>(?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)"
+    r" \[NCBI Gene (?P<id>[^\]]*)\](?: \{aka (?P<aka>[^}]*)\})?(?=, |$)"
+)
 
 
 def read_card(source: str | Path | IO[bytes], diagnostics: Diagnostics | None = None) -> Paper:
@@ -156,6 +164,9 @@ def parse_card(text: str, path: str = "<card>", diagnostics: Diagnostics | None 
         label, sep, value = stripped.partition(":")
         if sep and label.strip().casefold() == "source":
             url = value.strip()
+            if url_iri(url) is None:
+                diag.warn("bad-url", f"source {url[:200]!r} is not a URL; not imported", path=path, line=n)
+                continue
             links.append(Link(kind="source", url=url))
             match = re.search(r"(PMC\d+)", url)
             if match and not fields.get("pmcid"):
@@ -241,7 +252,12 @@ def _bullets(lines: list[tuple[int, str]], path: str, diag: Diagnostics) -> list
 
 def _links(lines: list[tuple[int, str]], key: str, path: str, diag: Diagnostics) -> list[Link]:
     text = " ".join(s for _, s in lines)
-    urls = list(dict.fromkeys(_URL_RE.findall(text)))
+    urls = []
+    for url in dict.fromkeys(_URL_RE.findall(text)):
+        if url_iri(url) is None:
+            diag.warn("bad-url", f"{url[:200]!r} is not a valid URL; not imported", path=path, line=lines[0][0])
+        else:
+            urls.append(url)
     count_match = _COUNT_RE.match(text.replace("_", ""))
     count = int(count_match.group(1)) if count_match else None
     if not urls and lines and text.strip():
@@ -276,9 +292,13 @@ def _entity_section(lines: list[tuple[int, str]], path: str, diag: Diagnostics) 
 
 
 def _entity_items(text: str, etype: EntityType, path: str, n: int, offset: int, diag: Diagnostics) -> list[Entity]:
+    text = text.rstrip()
+    if etype != "OrganismTaxon":
+        fast = _common_items(text, etype, path, n, diag)
+        if fast is not None:
+            return fast
     entities: list[Entity] = []
     pos = 0
-    text = text.rstrip()
     while pos < len(text):
         if etype == "Gene":
             entity, end = _gene_item(text, pos, path, n, offset, diag)
@@ -300,19 +320,110 @@ def _entity_items(text: str, etype: EntityType, path: str, n: int, offset: int, 
     return entities
 
 
+#: Entity per (type, item text): the same description in another card is the same record.
+_ITEMS: dict[tuple[str, str], Entity] = {}
+
+
+def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnostics) -> list[Entity] | None:
+    """Entities of a line whose items all have the usual shape, else None (the careful path then reads it).
+
+    Items seen before are looked up by their text, so a corpus's popular
+    entities are parsed and validated once; items whose parsing warned are
+    never cached, so every occurrence still gets its warning.
+    """
+    pattern = _GENE_FAST_RE if etype == "Gene" else _GENERIC_RE
+    matches: list[re.Match[str]] = []
+    pos, size = 0, len(text)
+    while pos < size:
+        match = pattern.match(text, pos)
+        if match is None:
+            return None
+        matches.append(match)
+        pos = match.end() + 2
+    if not matches or matches[-1].end() != size:
+        return None
+    out: list[Entity] = []
+    for match in matches:
+        key = (etype, match.group(0))
+        entity = _ITEMS.get(key)
+        if entity is None:
+            warned = len(diag.items)
+            if etype == "Gene":
+                if text.find(" (", match.start()) != match.start("full") - 2:
+                    entity = _gene_item_slow(text, match.start(), path, n, 0, diag)[0]
+                else:
+                    entity = _gene_item(text, match.start(), path, n, 0, diag)[0]
+            else:
+                entity = _generic_item(text, match.start(), etype, path, n, 0, diag)[0]
+            if len(diag.items) == warned:
+                if len(_ITEMS) >= 1 << 17:
+                    _ITEMS.clear()
+                _ITEMS[key] = entity
+        out.append(entity)
+    return out
+
+
 def _to_curie(raw: str, default_prefix: str | None, path: str, n: int, diag: Diagnostics) -> str | None:
     raw = raw.strip()
+    curie, unknown = _standard_curie(raw, default_prefix)
+    if unknown:
+        diag.warn("unknown-id-scheme", f"id {raw!r} uses an unknown scheme; kept as not normalised", path=path, line=n)
+    return curie
+
+
+@lru_cache(maxsize=1 << 16)
+def _standard_curie(raw: str, default_prefix: str | None) -> tuple[str | None, bool]:
+    """(CURIE or None, whether the scheme is unknown); cached because corpora repeat the same ids endlessly."""
     if raw.casefold() in NOT_NORMALISED:
-        return None
+        return None, False
     candidate = raw if ":" in raw or default_prefix is None else f"{default_prefix}:{raw}"
     try:
-        return normalize_curie(candidate)
+        return normalize_curie(candidate), False
     except UnknownPrefixError:
-        diag.warn("unknown-id-scheme", f"id {raw!r} uses an unknown scheme; kept as not normalised", path=path, line=n)
-        return None
+        return None, True
+
+
+_ENTITIES: dict[tuple[str | tuple[str, ...] | None, ...], Entity] = {}
+
+
+def _entity(
+    etype: EntityType,
+    curie: str | None,
+    raw_id: str,
+    name: str,
+    symbol: str | None = None,
+    full_name: str | None = None,
+    aliases: tuple[str, ...] = (),
+) -> Entity:
+    """A validated Entity, shared between cards that describe it identically (records are frozen).
+
+    Popular entities appear in most cards of a corpus; validating each
+    description once keeps reading a hundred thousand cards fast.
+    """
+    key = (etype, curie, raw_id, name, symbol, full_name, aliases)
+    entity = _ENTITIES.get(key)
+    if entity is None:
+        if len(_ENTITIES) >= 1 << 17:
+            _ENTITIES.clear()
+        entity = _ENTITIES[key] = Entity(
+            type=etype, curie=curie, raw_id=raw_id, name=name, symbol=symbol, full_name=full_name, aliases=aliases
+        )
+    return entity
 
 
 def _gene_item(text: str, pos: int, path: str, n: int, offset: int, diag: Diagnostics) -> tuple[Entity, int]:
+    fast = _GENE_FAST_RE.match(text, pos)
+    if fast is not None and text.find(" (", pos) == fast.start("full") - 2:
+        raw_id = fast.group("id").strip()
+        aka = fast.group("aka")
+        aliases = tuple(a.strip() for a in aka.split(",") if a.strip()) if aka else ()
+        symbol = fast.group("symbol").strip()
+        curie = _to_curie(raw_id, "NCBIGene", path, n, diag)
+        return _entity("Gene", curie, raw_id, symbol, symbol, fast.group("full").strip() or None, aliases), fast.end()
+    return _gene_item_slow(text, pos, path, n, offset, diag)
+
+
+def _gene_item_slow(text: str, pos: int, path: str, n: int, offset: int, diag: Diagnostics) -> tuple[Entity, int]:
     def fail(message: str, at: int) -> CardError:
         return CardError(message, path=path, line=n, column=offset + at + 1, value=text[pos : pos + 60])
 
@@ -334,7 +445,7 @@ def _gene_item(text: str, pos: int, path: str, n: int, offset: int, diag: Diagno
     full_name = text[open_at + 2 : i].strip()
     end = i + 1
     raw_id = "-"
-    id_match = re.compile(r" \[NCBI Gene ([^\]]*)\]").match(text, end)
+    id_match = _GENE_ID_RE.match(text, end)
     if id_match:
         raw_id = id_match.group(1).strip()
         end = id_match.end()
@@ -348,16 +459,7 @@ def _gene_item(text: str, pos: int, path: str, n: int, offset: int, diag: Diagno
         aliases = tuple(a.strip() for a in text[end + 6 : close].split(",") if a.strip())
         end = close + 1
     curie = _to_curie(raw_id, "NCBIGene", path, n, diag)
-    entity = Entity(
-        type="Gene",
-        curie=curie,
-        raw_id=raw_id,
-        name=symbol,
-        symbol=symbol,
-        full_name=full_name or None,
-        aliases=aliases,
-    )
-    return entity, end
+    return _entity("Gene", curie, raw_id, symbol, symbol, full_name or None, aliases), end
 
 
 def _species_item(text: str, pos: int, path: str, n: int, offset: int, diag: Diagnostics) -> tuple[Entity, int]:
@@ -401,7 +503,5 @@ def _generic_item(
             value=text[pos:],
         )
     raw_id = match.group("id").strip()
-    entity = Entity(
-        type=etype, curie=_to_curie(raw_id, prefix, path, n, diag), raw_id=raw_id, name=match.group("name").strip()
-    )
-    return entity, match.end()
+    curie = _to_curie(raw_id, prefix, path, n, diag)
+    return _entity(etype, curie, raw_id, match.group("name").strip()), match.end()

@@ -1,56 +1,49 @@
-"""RDF serialisations (Turtle, N-Triples, N-Quads, TriG) written by pyoxigraph from exograph's quads."""
+"""RDF serialisations (Turtle, N-Triples, N-Quads, TriG) written by pyoxigraph from exograph's statements.
+
+Statements are generated as N-Triples/N-Quads text (:mod:`exograph.rdf`) and
+serialised by pyoxigraph. For a large graph written to a file, pyoxigraph runs
+in a child process (:mod:`exograph.rdfconvert`) fed through a pipe, so that
+generating and serialising use both cores of a small machine.
+"""
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING, cast
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from queue import Queue
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
-from pyoxigraph import RdfFormat, serialize
+from pyoxigraph import RdfFormat, parse
 
-from ..atomic import Destination, open_destination
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+from ..atomic import Destination, atomic_path, open_destination
+from ..errors import WriteError
 from ..iris import RDF_PREFIXES
-from ..rdf import quads, triples
+from ..rdf import chunk_stream, nquads_chunks, ntriples_chunks
+from ..rdfconvert import FORMATS, convert
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
 
-__all__ = ["write_nquads", "write_ntriples", "write_trig", "write_turtle"]
+__all__ = ["CHILD_PROCESS_MIN_PAPERS", "write_nquads", "write_ntriples", "write_trig", "write_turtle"]
 
+RdfTarget = Literal["turtle", "ntriples", "nquads", "trig"]
 
-class _SortedPrefixes:
-    """Writes the prefix block in a fixed order, then passes pyoxigraph's output through.
-
-    pyoxigraph emits prefixes in hash-map order, which changes between runs; dropping
-    its own prefix lines and writing ours sorted keeps the files byte-identical.
-    """
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.header = True
-        self.pending = b""
-        for prefix, iri in sorted(RDF_PREFIXES.items(), key=lambda kv: kv[0].casefold()):
-            handle.write(f"@prefix {prefix}: <{iri}> .\n".encode())
-
-    def write(self, data: bytes) -> int:
-        if not self.header:
-            return self.handle.write(data)
-        self.pending += data
-        while self.header:
-            line, sep, rest = self.pending.partition(b"\n")
-            if not sep:
-                break
-            if line.startswith(b"@prefix "):
-                self.pending = rest
-            else:
-                self.header = False
-                self.handle.write(self.pending)
-                self.pending = b""
-        return len(data)
-
-    def flush(self) -> None:
-        if self.pending:
-            self.handle.write(self.pending)
-            self.pending = b""
-        self.handle.flush()
+#: From this many papers on, files are serialised in a child process (below it, starting one costs more than it saves).
+CHILD_PROCESS_MIN_PAPERS: Final = 2000
 
 
 def write_turtle(kg: KnowledgeGraph, dest: Destination) -> None:
@@ -62,27 +55,189 @@ def write_turtle(kg: KnowledgeGraph, dest: Destination) -> None:
     >>> b"NCBIGene:7422 a biolink:Gene" in buffer.getvalue()
     True
     """
-    with open_destination(dest) as handle:
-        out = _SortedPrefixes(handle)
-        serialize(triples(kg), cast(IO[bytes], out), RdfFormat.TURTLE, prefixes=RDF_PREFIXES)
-        out.flush()
+    _write(kg, dest, "turtle")
 
 
 def write_ntriples(kg: KnowledgeGraph, dest: Destination) -> None:
     """N-Triples, one statement a line: the format bulk loaders and ``grep`` like best."""
-    with open_destination(dest) as handle:
-        serialize(triples(kg), handle, RdfFormat.N_TRIPLES)
+    _write(kg, dest, "ntriples")
 
 
 def write_nquads(kg: KnowledgeGraph, dest: Destination) -> None:
     """N-Quads: every statement with the named graph of the paper it comes from."""
-    with open_destination(dest) as handle:
-        serialize(quads(kg), handle, RdfFormat.N_QUADS)
+    _write(kg, dest, "nquads")
 
 
 def write_trig(kg: KnowledgeGraph, dest: Destination) -> None:
     """TriG: one named graph per paper, so a paper's statements can be traced and replaced."""
+    _write(kg, dest, "trig")
+
+
+def _source(
+    kg: KnowledgeGraph, target: RdfTarget, *, cooccurrence: bool = True
+) -> tuple[Literal["ntriples", "nquads"], Iterator[bytes] | None]:
+    """Which text feeds the serialiser: the materialised N-Quads file (None) or freshly generated chunks."""
+    if kg.rdf_cache is not None:
+        return "nquads", None
+    if target in ("nquads", "trig"):
+        return "nquads", nquads_chunks(kg)
+    return "ntriples", ntriples_chunks(kg, cooccurrence=cooccurrence)
+
+
+def _write(kg: KnowledgeGraph, dest: Destination, target: RdfTarget) -> None:
+    if isinstance(dest, (str, os.PathLike)) and len(kg.papers) >= CHILD_PROCESS_MIN_PAPERS:
+        _write_in_child(kg, dest, target)
+        return
+    prefixes = RDF_PREFIXES if target in ("turtle", "trig") else None
+    source, chunks = _source(kg, target)
     with open_destination(dest) as handle:
-        out = _SortedPrefixes(handle)
-        serialize(quads(kg), cast(IO[bytes], out), RdfFormat.TRIG, prefixes=RDF_PREFIXES)
-        out.flush()
+        if chunks is None:
+            statements = parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS)
+        else:
+            statements = parse(chunk_stream(chunks), format=FORMATS[source])
+        convert(statements, handle, target, prefixes, drop_graphs=source == "nquads")
+
+
+_CHILD: Final = "import sys; from exograph.rdfconvert import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: RdfTarget) -> None:
+    """Generate here, serialise in ``python -m exograph.rdfconvert``; the file appears only if both succeed.
+
+    When the co-occurrence statements are being written by the background
+    job (:meth:`KnowledgeGraph.finalize_in_background`), a second serialiser
+    converts them as soon as they are ready, while the first is still busy
+    with the papers, and its output is appended: Turtle and N-Triples
+    documents can be concatenated once the prefixes are declared at the top.
+    """
+    split = kg.rdf_cache is None and target in ("turtle", "ntriples") and kg.cooccurrence_job() is not None
+    source, chunks = _source(kg, target, cooccurrence=not split)
+    command = [
+        sys.executable,
+        "-c",
+        _CHILD,
+        source,
+        target,
+        json.dumps(RDF_PREFIXES if target in ("turtle", "trig") else {}),
+    ]
+    with atomic_path(dest) as tmp, open(tmp, "wb") as out, tempfile.TemporaryFile() as errors:
+        second: _Second | None = None
+        if split:
+            job = kg.cooccurrence_job()
+            assert job is not None
+            second = _Second([*command, "fragment"], job[0], job[1], Path(f"{tmp}.cooccurrence"))
+        try:
+            if chunks is None:
+                with open(str(kg.rdf_cache), "rb") as cached:
+                    status = subprocess.run(command, stdin=cached, stdout=out, stderr=errors, check=False).returncode
+            else:
+                child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors)
+                _widen_pipe(child)
+                try:
+                    _feed(chunks, child)
+                except BaseException:
+                    child.kill()
+                    child.wait()
+                    raise
+                status = child.wait()
+            _check(status, errors, target, dest)
+            if second is not None:
+                status, fragment = second.wait()
+                _check(status, second.errors, target, dest)
+                with open(fragment, "rb") as rest:
+                    shutil.copyfileobj(rest, out, 1 << 20)
+        finally:
+            if second is not None:
+                second.close()
+
+
+class _Second:
+    """The serialiser of the co-occurrence statements, started when the background job has written them."""
+
+    def __init__(self, command: list[str], job: Future[Any], text: Path, out: Path) -> None:
+        self.command, self.text, self.out = command, text, out
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self.started = threading.Event()
+        self.child: subprocess.Popen[bytes] | None = None
+        self.failure: BaseException | None = None
+        job.add_done_callback(self._start)
+
+    def _start(self, job: Future[Any]) -> None:
+        try:
+            job.result()
+            with open(self.text, "rb") as source, open(self.out, "wb") as target:
+                self.child = subprocess.Popen(self.command, stdin=source, stdout=target, stderr=self.errors)
+        except BaseException as exc:  # re-raised in wait(), in the thread that writes the file
+            self.failure = exc
+        finally:
+            self.started.set()
+
+    def wait(self) -> tuple[int, Path]:
+        self.started.wait()
+        if self.failure is not None:
+            raise self.failure
+        assert self.child is not None
+        return self.child.wait(), self.out
+
+    def close(self) -> None:
+        self.started.wait()
+        if self.child is not None and self.child.poll() is None:
+            self.child.kill()
+            self.child.wait()
+        self.errors.close()
+        self.out.unlink(missing_ok=True)
+
+
+def _check(status: int, errors: IO[bytes], target: str, dest: str | os.PathLike[str]) -> None:
+    if status != 0:
+        errors.seek(0)
+        message = errors.read().decode("utf-8", "replace").strip().splitlines()
+        raise WriteError(
+            f"serialising {target} failed: {message[-1] if message else f'exit status {status}'}",
+            path=os.fspath(dest),
+        )
+
+
+def _feed(chunks: Iterator[bytes], child: subprocess.Popen[bytes]) -> None:
+    """Generate chunks here while a thread writes them to the child.
+
+    Writing to a pipe blocks until the child has read; without the thread,
+    generation and serialisation would take turns instead of running at once.
+    """
+    assert child.stdin is not None
+    stdin = child.stdin
+    queue: Queue[bytes | None] = Queue(maxsize=8)
+    broken = threading.Event()
+
+    def pump() -> None:
+        try:
+            while (chunk := queue.get()) is not None:
+                if not broken.is_set():
+                    stdin.write(chunk)
+        except BrokenPipeError:
+            broken.set()  # the child stopped reading; its exit status and message say why
+            while queue.get() is not None:
+                pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                stdin.close()
+
+    thread = threading.Thread(target=pump, name="exograph-rdf-feed", daemon=True)
+    thread.start()
+    try:
+        for chunk in chunks:
+            if broken.is_set():
+                break
+            queue.put(chunk)
+    finally:
+        queue.put(None)
+        thread.join()
+
+
+def _widen_pipe(child: subprocess.Popen[bytes]) -> None:
+    """Ask Linux for a 1 MiB pipe (default 64 KiB), so generator and serialiser wake each other less often."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if set_size is None or child.stdin is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(child.stdin.fileno(), set_size, 1 << 20)
