@@ -141,24 +141,34 @@ def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int,
 
 
 def _fisher_greater(
-    a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int, *, skip_below_mean: bool = False
+    a: np.ndarray,
+    n_a: np.ndarray,
+    n_b: np.ndarray,
+    total: int,
+    *,
+    skip_below_mean: bool = False,
+    above: float | None = None,
 ) -> np.ndarray:
     """One-sided Fisher's exact p-values, P(X >= a) for X ~ Hypergeom(total, n_a, n_b).
 
     With ``skip_below_mean``, pairs seen less often than expected get 1.0 instead of their exact
     p-value (which is at least 0.5); callers use it only when they keep p-values below 0.5.
+    With ``above``, pairs sharing one paper whose p-value provably exceeds it also get 1.0:
+    P(X = 0) <= (1 - n_a/total)^n_b <= exp(-n_a n_b / total), so P(X >= 1) >= 1 - exp(-n_a n_b / total).
 
     Most pairs share one paper; for them P(X >= 1) = 1 - P(X = 0) has a closed form.
     The rest share few distinct (a, n_a, n_b) triples, so each tail is computed once.
     """
     from scipy.special import gammaln
 
-    out = np.empty(len(a))
+    out = np.ones(len(a))
     ones = a == 1
+    rest = ~ones
+    if above is not None and above < 1.0:
+        ones &= n_a.astype(np.float64) * n_b < -np.log1p(-above) * total
     na1, nb1 = n_a[ones].astype(float), n_b[ones].astype(float)
     log_p0 = gammaln(total - na1 + 1) + gammaln(total - nb1 + 1) - gammaln(total + 1) - gammaln(total - na1 - nb1 + 1)
     out[ones] = -np.expm1(log_p0)
-    rest = ~ones
     if skip_below_mean:
         # The median of a hypergeometric distribution is within one of its mean, so P(X >= a) >= 0.5
         # when a <= mean - 1: such pairs cannot pass any threshold below 0.5 and need no exact tail.
@@ -265,7 +275,7 @@ def statistics(
         nb = np.diff(xb.indptr)
         a = data.astype(np.int64)
         n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
-        p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5)
+        p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p)
         tested += len(a)
         low = p <= max_p
         low_p.append(p[low])

@@ -273,7 +273,7 @@ def _paused_gc() -> Iterator[None]:
     A build allocates tens of millions of small objects and frees few; the
     collector would scan the growing heap again and again (a quarter of the
     reading time) to find almost no cycles. Reference counting still frees
-    everything that is not in a cycle, and the collector runs once at the end.
+    everything that is not in a cycle, and the collector resumes afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -282,7 +282,6 @@ def _paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-            gc.collect()
 
 
 @_paused_gc()

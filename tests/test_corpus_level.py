@@ -184,6 +184,14 @@ def test_fisher_tail_shortcut_is_exact_where_it_matters() -> None:
     assert np.allclose(fast[low], exact[low], rtol=1e-9, atol=1e-15)
     assert (exact[~low] >= 0.5 - 1e-12).all()
     assert np.allclose(_fisher_greater(a, n_a, n_b, total), exact, rtol=1e-9, atol=1e-15)
+    # Pairs sharing one paper whose p-value cannot reach `above` are skipped; the others stay exact.
+    ones = np.ones_like(n_a)
+    exact_ones = hypergeom.sf(0, total, n_a // 10 + 1, n_b // 10 + 1)
+    bounded = _fisher_greater(ones, n_a // 10 + 1, n_b // 10 + 1, total, above=0.05)
+    kept = exact_ones <= 0.05
+    assert 0 < kept.sum() < len(kept)
+    assert np.allclose(bounded[kept], exact_ones[kept], rtol=1e-9, atol=1e-15)
+    assert (bounded[~kept] > 0.05).all()
 
 
 def test_vectorised_hypergeometric_tail_matches_scipy() -> None:
