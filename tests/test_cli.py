@@ -189,3 +189,25 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
         timeout=120,
     )
     assert "reading" not in piped.stderr and piped.returncode == 0
+
+
+@pytest.mark.parametrize(("broken", "status"), [(False, 0), (True, 1)])
+def test_large_build_exits_without_teardown_with_the_right_status(tmp_path: Path, broken: bool, status: int) -> None:
+    """Above SKIP_TEARDOWN_PAPERS the console script leaves by os._exit: output flushed, files written, status kept."""
+    import subprocess
+    import sys
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    shutil.copy(SEED, cards / "seed.md")
+    if broken:
+        (cards / "broken.md").write_text("no title here\n")
+    script = (
+        "import sys, exograph.cli as cli; cli.SKIP_TEARDOWN_PAPERS = 1; "
+        f"sys.argv = ['exograph', 'build', {str(cards)!r}, '-o', {str(tmp_path / 'out')!r}, '--no-store']; cli.main()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == status, done.stderr
+    assert "read " in done.stderr and "wrote graph.graphml, graph.html" in done.stderr
+    assert (tmp_path / "out" / "graph.ttl").stat().st_size > 10_000
+    assert ("broken.md:1" in done.stderr) is broken

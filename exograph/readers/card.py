@@ -326,8 +326,8 @@ def _entity_items(text: str, etype: EntityType, path: str, n: int, offset: int, 
     return entities
 
 
-#: Entity per (type, item text): the same description in another card is the same record.
-_ITEMS: dict[tuple[str, str], Entity] = {}
+#: Entity per item text, per type: the same description in another card is the same record.
+_ITEMS: dict[str, dict[str, Entity]] = {}
 
 
 def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnostics) -> list[Entity] | None:
@@ -338,35 +338,36 @@ def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnos
     never cached, so every occurrence still gets its warning.
     """
     pattern = _GENE_FAST_RE if etype == "Gene" else _GENERIC_RE
-    matches: list[re.Match[str]] = []
+    known = _ITEMS.setdefault(etype, {})
+    items: list[Entity | None] = []
+    unknown: list[tuple[int, re.Match[str]]] = []
     pos, size = 0, len(text)
     while pos < size:
         match = pattern.match(text, pos)
         if match is None:
             return None
-        matches.append(match)
-        pos = match.end() + 2
-    if not matches or matches[-1].end() != size:
-        return None
-    out: list[Entity] = []
-    for match in matches:
-        key = (etype, match.group(0))
-        entity = _ITEMS.get(key)
+        entity = known.get(match.group())
         if entity is None:
-            warned = len(diag.items)
-            if etype == "Gene":
-                if text.find(" (", match.start()) != match.start("full") - 2:
-                    entity = _gene_item_slow(text, match.start(), path, n, 0, diag)[0]
-                else:
-                    entity = _gene_item(text, match.start(), path, n, 0, diag)[0]
+            unknown.append((len(items), match))
+        items.append(entity)
+        pos = match.end() + 2
+    if not items or pos - 2 != size:
+        return None
+    for index, match in unknown:
+        warned = len(diag.items)
+        if etype == "Gene":
+            if text.find(" (", match.start()) != match.start("full") - 2:
+                entity = _gene_item_slow(text, match.start(), path, n, 0, diag)[0]
             else:
-                entity = _generic_item(text, match.start(), etype, path, n, 0, diag)[0]
-            if len(diag.items) == warned:
-                if len(_ITEMS) >= 1 << 17:
-                    _ITEMS.clear()
-                _ITEMS[key] = entity
-        out.append(entity)
-    return out
+                entity = _gene_item(text, match.start(), path, n, 0, diag)[0]
+        else:
+            entity = _generic_item(text, match.start(), etype, path, n, 0, diag)[0]
+        if len(diag.items) == warned:
+            if len(known) >= 1 << 17:
+                known.clear()
+            known[match.group()] = entity
+        items[index] = entity
+    return items  # type: ignore[return-value]  # every None was replaced above
 
 
 def _to_curie(raw: str, default_prefix: str | None, path: str, n: int, diag: Diagnostics) -> str | None:
