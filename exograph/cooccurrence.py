@@ -99,7 +99,6 @@ def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int,
     tails that need more steps.
     """
     from scipy.special import gammaln
-    from scipy.stats import hypergeom
 
     a, n_a, n_b = (np.asarray(x, dtype=np.float64) for x in (a, n_a, n_b))
 
@@ -134,6 +133,8 @@ def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int,
             out[idx[done]] = acc[done]
             idx, k, na, nb, term, acc, hi = (x[running] for x in (idx, k, na, nb, term, acc, hi))
     else:
+        from scipy.stats import hypergeom  # imported only when needed: scipy.stats takes half a second to load
+
         out[idx] = hypergeom.sf(a[idx] - 1, total, n_a[idx], n_b[idx])
         return np.clip(out, 0.0, 1.0)
     out[idx] = acc
