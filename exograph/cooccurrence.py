@@ -28,7 +28,6 @@ __all__ = [
     "Result",
     "benjamini_hochberg",
     "cooccurrences",
-    "edges",
     "incidence",
     "records",
     "result",
@@ -194,7 +193,9 @@ def cooccurrences(
 ) -> list[CoOccurrence]:
     """All co-occurrence edges with at least ``min_papers`` shared papers and adjusted p <= ``max_p``."""
     matrix = incidence(kg)
-    return edges(matrix, statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p))
+    return records(
+        result(matrix, statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p))
+    )
 
 
 @dataclass(frozen=True)
@@ -320,11 +321,6 @@ def result(matrix: Incidence, stats: Stats) -> Result:
         for ta, i, tb, j in zip(stats["src_type"], stats["src"], stats["dst_type"], stats["dst"], strict=True)
     ]
     return Result(matrix.paper_keys, matrix.keys, stats, supporting)
-
-
-def edges(matrix: Incidence, stats: Stats) -> list[CoOccurrence]:
-    """Co-occurrence records from the statistics, with their supporting papers, sorted by (source, target)."""
-    return records(result(matrix, stats))
 
 
 def records(found: Result) -> list[CoOccurrence]:

@@ -112,7 +112,7 @@ def relation_predicate(relation_type: str) -> str:
 def quads(kg: KnowledgeGraph) -> Iterator[Quad]:
     """Every statement of the graph as pyoxigraph quads, deterministically ordered.
 
-    The statements are generated once as N-Quads text (:func:`statement_blocks`)
+    The statements are generated once as N-Quads text (:func:`statement_text`)
     and parsed by pyoxigraph, so every output and the store see the same,
     validated statements; when the build has materialised them
     (``kg.rdf_cache``) they are streamed back from that file.

@@ -356,10 +356,7 @@ def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnos
     for index, match in unknown:
         warned = len(diag.items)
         if etype == "Gene":
-            if text.find(" (", match.start()) != match.start("full") - 2:
-                entity = _gene_item_slow(text, match.start(), path, n, 0, diag)[0]
-            else:
-                entity = _gene_item(text, match.start(), path, n, 0, diag)[0]
+            entity = _gene_item(text, match.start(), path, n, 0, diag)[0]  # re-checks the shape, else the slow path
         else:
             entity = _generic_item(text, match.start(), etype, path, n, 0, diag)[0]
         if len(diag.items) == warned:

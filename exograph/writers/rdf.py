@@ -102,7 +102,7 @@ _CHILD: Final = "import sys; from exograph.rdfconvert import main; sys.exit(main
 
 
 def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: RdfTarget) -> None:
-    """Generate here, serialise in ``python -m exograph.rdfconvert``; the file appears only if both succeed.
+    """Generate here, serialise in a child Python running :func:`exograph.rdfconvert.main`; the file appears only if both succeed.
 
     When the co-occurrence statements are being written by the background
     job (:meth:`KnowledgeGraph.finalize_in_background`), a second serialiser
