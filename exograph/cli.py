@@ -7,6 +7,7 @@ non-zero exit. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import enum
+import gc
 import json
 import os
 import sys
@@ -96,6 +97,12 @@ def build(
     from .pipeline import build as run_build
 
     chosen = tuple(o.value for o in outputs) if outputs else DEFAULT_OUTPUTS
+    global _skip_teardown
+    # The build pauses the garbage collector and would resume it at the end; its first collection would
+    # then walk every object the build made (seconds at 100,000 papers). A large build exits without
+    # teardown (see main()), so there the collector stays off.
+    gc.disable()
+    result = None
     try:
         with _progress(quiet) as progress:
             result = run_build(
@@ -115,6 +122,10 @@ def build(
             )
     except ExographError as exc:
         _fail(exc)
+    finally:
+        _skip_teardown = result is not None and len(result.graph.papers) >= SKIP_TEARDOWN_PAPERS
+        if not _skip_teardown:
+            gc.enable()
     kg = result.graph
     for failure in result.failures:
         typer.echo(f"exograph: error: {failure}", err=True)
@@ -132,8 +143,6 @@ def build(
             typer.echo(f"wrote {', '.join(sorted(p.name for p in result.outputs.values()))} to {out}/", err=True)
         if verbose:
             typer.echo("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()), err=True)
-    global _skip_teardown
-    _skip_teardown = len(kg.papers) >= SKIP_TEARDOWN_PAPERS
     if result.failures:
         raise typer.Exit(1)
 

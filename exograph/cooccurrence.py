@@ -73,13 +73,31 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def bh_adjust_subset(p: np.ndarray, low: np.ndarray, tests: int) -> np.ndarray:
+def bh_adjust_subset(p: np.ndarray, low: np.ndarray, tests: int, alpha: float | None = None) -> np.ndarray:
     """Benjamini-Hochberg adjusted values of ``p`` among ``tests`` tests, knowing only the low p-values.
 
     ``low`` holds every tested p-value at or below some threshold t (``p`` among them). Each
     returned value is exact whenever it is <= t; above t it is only a lower bound, and such pairs
     are dropped by the caller anyway.
+
+    Given ``alpha`` (<= t), only values that can end up <= alpha are exact: a p-value passes at
+    level alpha only if p <= k alpha / tests where k counts the p-values up to it, so iterating
+    t <- #{low <= t} alpha / tests from t = alpha shrinks the set to sort to the few that can
+    pass, while every value above the final t is still given an adjusted value above alpha.
     """
+    if alpha is not None and len(low):
+        bound = alpha
+        while True:
+            tighter = np.count_nonzero(low <= bound) * alpha / tests
+            if tighter >= bound:
+                break
+            bound = tighter
+        low = low[low <= bound]
+        small = p <= bound
+        out = np.ones(len(p))
+        if small.any():
+            out[small] = bh_adjust_subset(p[small], low, tests)
+        return out
     ordered = np.sort(low, kind="stable")
     ranks = np.arange(1, len(ordered) + 1)
     scaled = ordered * tests / ranks
@@ -89,54 +107,71 @@ def bh_adjust_subset(p: np.ndarray, low: np.ndarray, tests: int) -> np.ndarray:
     return np.minimum(tail_min[where], 1.0)
 
 
-def _hypergeom_tail(a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int, max_steps: int = 4000) -> np.ndarray:
+def _log_factorials(total: int) -> np.ndarray:
+    """log(k!) for k = 0..total: every log binomial coefficient of a test is three lookups in this table."""
+    from scipy.special import gammaln
+
+    return np.asarray(gammaln(np.arange(total + 1, dtype=np.float64) + 1.0))
+
+
+def _hypergeom_tail(
+    a: np.ndarray,
+    n_a: np.ndarray,
+    n_b: np.ndarray,
+    total: int,
+    max_steps: int = 4000,
+    log_fact: np.ndarray | None = None,
+    above: float | None = None,
+) -> np.ndarray:
     """P(X >= a) for X ~ Hypergeom(total, n_a, n_b), vectorised.
 
     Sums the probability mass from ``a`` upwards with the ratio recurrence
     pmf(k+1)/pmf(k) = (n_a-k)(n_b-k) / ((k+1)(total-n_a-n_b+k+1)), stopping once the terms past
     the mode no longer change the sum; scipy (one element at a time, much slower) takes the rare
-    tails that need more steps.
+    tails that need more steps. With ``above``, a sum that passes it stops there and gives 1.0:
+    the tails near the mean, which need the most steps, are exactly the uninteresting ones.
     """
-    from scipy.special import gammaln
-
-    a, n_a, n_b = (np.asarray(x, dtype=np.float64) for x in (a, n_a, n_b))
-
-    def log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-        return np.asarray(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
-
+    lf = _log_factorials(total) if log_fact is None else log_fact
+    a, n_a, n_b = (np.asarray(x, dtype=np.int64) for x in (a, n_a, n_b))
     out = np.ones(len(a))
-    low = np.maximum(0.0, n_a + n_b - total)
+    low = np.maximum(0, n_a + n_b - total)
     high = np.minimum(n_a, n_b)
     active = (a > low) & (a <= high)
     out[a > high] = 0.0
     idx = np.flatnonzero(active)
     if len(idx) == 0:
         return out
-    k = a[idx].copy()
-    na, nb = n_a[idx], n_b[idx]
-    term = np.exp(log_choose(na, k) + log_choose(total - na, nb - k) - log_choose(np.full_like(na, total), nb))
+    ki, nai, nbi = a[idx], n_a[idx], n_b[idx]
+
+    def log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+        return np.asarray(lf[n] - lf[k] - lf[n - k])
+
+    term = np.exp(log_choose(nai, ki) + log_choose(total - nai, nbi - ki) - log_choose(total, nbi))
+    k, na, nb = ki.astype(np.float64), nai.astype(np.float64), nbi.astype(np.float64)
     acc = term.copy()
-    hi = high[idx]
+    hi = high[idx].astype(np.float64)
+    rest = total - na - nb  # total - n_a - n_b + k + 1 = rest + k + 1
+    limit = np.inf if above is None else above
     for _ in range(max_steps):
-        ratio = (na - k) * (nb - k) / ((k + 1) * (total - na - nb + k + 1))
-        term = term * ratio
-        k = k + 1
+        ratio = (na - k) * (nb - k) / ((k + 1) * (rest + k + 1))
+        term *= ratio
+        k += 1
         live = k <= hi
-        term = np.where(live, term, 0.0)
+        term[~live] = 0.0
         acc += term
-        running = live & ((ratio >= 1.0) | (term > acc * 1e-17))
+        running = live & ((ratio >= 1.0) | (term > acc * 1e-17)) & (acc <= limit)
         if not running.any():
             break
-        if running.mean() < 0.5:
+        if running.mean() < 0.75:
             done = ~running
-            out[idx[done]] = acc[done]
-            idx, k, na, nb, term, acc, hi = (x[running] for x in (idx, k, na, nb, term, acc, hi))
+            out[idx[done]] = np.where(acc[done] > limit, 1.0, acc[done])
+            idx, k, na, nb, term, acc, hi, rest = (x[running] for x in (idx, k, na, nb, term, acc, hi, rest))
     else:
         from scipy.stats import hypergeom  # imported only when needed: scipy.stats takes half a second to load
 
         out[idx] = hypergeom.sf(a[idx] - 1, total, n_a[idx], n_b[idx])
         return np.clip(out, 0.0, 1.0)
-    out[idx] = acc
+    out[idx] = np.where(acc > limit, 1.0, acc)
     return np.clip(out, 0.0, 1.0)
 
 
@@ -148,40 +183,46 @@ def _fisher_greater(
     *,
     skip_below_mean: bool = False,
     above: float | None = None,
+    log_fact: np.ndarray | None = None,
 ) -> np.ndarray:
     """One-sided Fisher's exact p-values, P(X >= a) for X ~ Hypergeom(total, n_a, n_b).
 
     With ``skip_below_mean``, pairs seen less often than expected get 1.0 instead of their exact
     p-value (which is at least 0.5); callers use it only when they keep p-values below 0.5.
-    With ``above``, pairs sharing one paper whose p-value provably exceeds it also get 1.0:
-    P(X = 0) <= (1 - n_a/total)^n_b <= exp(-n_a n_b / total), so P(X >= 1) >= 1 - exp(-n_a n_b / total).
+    With ``above``, pairs whose p-value exceeds it also get 1.0: for pairs sharing one paper,
+    P(X = 0) <= (1 - n_a/total)^n_b <= exp(-n_a n_b / total), so P(X >= 1) >= 1 - exp(-n_a n_b / total);
+    for the others the tail sum stops once it passes ``above``.
 
     Most pairs share one paper; for them P(X >= 1) = 1 - P(X = 0) has a closed form.
     The rest share few distinct (a, n_a, n_b) triples, so each tail is computed once.
+    Work is done on index subsets, never on whole arrays more than needed: a large
+    corpus has tens of millions of pairs.
     """
-    from scipy.special import gammaln
-
+    lf = _log_factorials(total) if log_fact is None else log_fact
+    a = np.asarray(a)
     out = np.ones(len(a))
-    ones = a == 1
-    rest = ~ones
+    one = np.flatnonzero(a == 1)
+    na1, nb1 = np.asarray(n_a)[one].astype(np.int64), np.asarray(n_b)[one].astype(np.int64)
+    keep = na1 + nb1 <= total  # otherwise the two always share a paper: P(X >= 1) = 1
     if above is not None and above < 1.0:
-        ones &= n_a.astype(np.float64) * n_b < -np.log1p(-above) * total
-    na1, nb1 = n_a[ones].astype(float), n_b[ones].astype(float)
-    log_p0 = gammaln(total - na1 + 1) + gammaln(total - nb1 + 1) - gammaln(total + 1) - gammaln(total - na1 - nb1 + 1)
-    out[ones] = -np.expm1(log_p0)
+        keep &= na1 * nb1 < -np.log1p(-above) * total
+    one, na1, nb1 = one[keep], na1[keep], nb1[keep]
+    out[one] = -np.expm1(lf[total - na1] + lf[total - nb1] - lf[total] - lf[total - na1 - nb1])
+    rest = np.flatnonzero(a > 1)
+    ar = a[rest].astype(np.int64)
+    nar, nbr = np.asarray(n_a)[rest].astype(np.int64), np.asarray(n_b)[rest].astype(np.int64)
     if skip_below_mean:
         # The median of a hypergeometric distribution is within one of its mean, so P(X >= a) >= 0.5
         # when a <= mean - 1: such pairs cannot pass any threshold below 0.5 and need no exact tail.
-        depleted = rest & (a <= n_a * n_b / total - 1)
-        out[depleted] = 1.0
-        rest &= ~depleted
-    if rest.any():
+        enriched = ar > nar * nbr / total - 1
+        rest, ar, nar, nbr = rest[enriched], ar[enriched], nar[enriched], nbr[enriched]
+    if len(rest):
         base = np.int64(total + 1)
-        packed = (a[rest] * base + n_a[rest]) * base + n_b[rest]
+        packed = (ar * base + nar) * base + nbr
         unique, inverse = np.unique(packed, return_inverse=True)
         ua, una, unb = unique // (base * base), (unique // base) % base, unique % base
-        out[rest] = _hypergeom_tail(ua, una, unb, total)[inverse.ravel()]
-    return np.clip(out, 0.0, 1.0)
+        out[rest] = _hypergeom_tail(ua, una, unb, total, log_fact=lf, above=above)[inverse.ravel()]
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def cooccurrences(
@@ -217,26 +258,45 @@ class Incidence:
 
 
 def incidence(kg: KnowledgeGraph) -> Incidence:
-    """The incidence matrices of a graph, built from each entity's set of papers."""
+    """The incidence matrices of a graph, read from the papers' entity keys.
+
+    Each (paper, entity) link becomes one integer code, column-major, so that a
+    single sort puts them in CSC order; the lookups hit a dictionary of entity
+    keys (small, hot in cache) rather than one of paper keys for each of millions of links.
+    """
     from scipy import sparse
 
     paper_keys = sorted(kg.papers)
     by_type: dict[str, list[str]] = {}
     for key in sorted(kg.entities):
         by_type.setdefault(kg.entities[key].type, []).append(key)
-    row_of = {key: r for r, key in enumerate(paper_keys)}
+    column_of: dict[str, int] = {}
+    for members in by_type.values():
+        column_of.update(zip(members, range(len(column_of), len(column_of) + len(members)), strict=True))
+    nodes = [kg.papers[key] for key in paper_keys]
+    sizes = np.fromiter((len(n.about) + len(n.mentions) for n in nodes), dtype=np.int64, count=len(nodes))
+    linked = itertools.chain.from_iterable(itertools.chain(n.about, n.mentions) for n in nodes)
+    columns_flat = np.fromiter(map(column_of.__getitem__, linked), dtype=np.int64, count=int(sizes.sum()))
+    rows_flat = np.repeat(np.arange(len(nodes), dtype=np.int64), sizes)
+    height = max(len(nodes), 1)
+    codes = columns_flat * height + rows_flat
+    del columns_flat, rows_flat
+    codes.sort()
+    # An entity both 'about' and mentioned in a paper is one link (np.unique does the same, but slower).
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+    index = np.int32 if max(len(codes), len(nodes)) < np.iinfo(np.int32).max else np.int64
+    rows = (codes % height).astype(index)
+    starts = np.zeros(len(column_of) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes // height, minlength=len(column_of)), out=starts[1:])
     columns: dict[str, sparse.csc_matrix] = {}
+    first = 0
     for etype, members in by_type.items():
-        rows = [[row_of[pk] for pk in kg.entities[key].papers] for key in members]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)), out=indptr[1:])
-        indices = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(indptr[-1]))
-        del rows
-        matrix = sparse.csc_matrix(
-            (np.ones(len(indices), dtype=np.int64), indices, indptr), shape=(len(paper_keys), len(members))
+        span = starts[first : first + len(members) + 1]
+        columns[etype] = sparse.csc_matrix(
+            (np.ones(span[-1] - span[0], dtype=np.int32), rows[span[0] : span[-1]], (span - span[0]).astype(index)),
+            shape=(len(paper_keys), len(members)),
         )
-        matrix.sort_indices()
-        columns[etype] = matrix
+        first += len(members)
     return Incidence(paper_keys, by_type, columns)
 
 
@@ -262,6 +322,7 @@ def statistics(
     names = ("p", "src_type", "src", "dst_type", "dst", "a", "na", "nb")
     cand: dict[str, list[np.ndarray]] = {name: [] for name in names}
     tested = 0
+    log_fact = _log_factorials(total)
     for ta, tb in dict.fromkeys(tuple(p) for p in pairs):
         if ta not in columns or tb not in columns:
             continue
@@ -269,15 +330,12 @@ def statistics(
         counts = (xa.T @ xb).tocoo()
         if ta == tb:
             upper = counts.row < counts.col
-            rows, cols, data = counts.row[upper], counts.col[upper], counts.data[upper]
+            rows, cols, a = counts.row[upper], counts.col[upper], counts.data[upper]
         else:
-            rows, cols, data = counts.row, counts.col, counts.data
+            rows, cols, a = counts.row, counts.col, counts.data
         del counts
-        na = np.diff(xa.indptr)
-        nb = np.diff(xb.indptr)
-        a = data.astype(np.int64)
-        n_a, n_b = na[rows].astype(np.int64), nb[cols].astype(np.int64)
-        p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p)
+        n_a, n_b = np.diff(xa.indptr)[rows], np.diff(xb.indptr)[cols]
+        p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p, log_fact=log_fact)
         tested += len(a)
         low = p <= max_p
         low_p.append(p[low])
@@ -287,14 +345,14 @@ def statistics(
         cand["src"].append(rows[keep].astype(np.int64))
         cand["dst_type"].append(np.full(len(keep), types.index(tb)))
         cand["dst"].append(cols[keep].astype(np.int64))
-        cand["a"].append(a[keep])
-        cand["na"].append(n_a[keep])
-        cand["nb"].append(n_b[keep])
-        del rows, cols, data, a, n_a, n_b, p, low
+        cand["a"].append(a[keep].astype(np.int64))
+        cand["na"].append(n_a[keep].astype(np.int64))
+        cand["nb"].append(n_b[keep].astype(np.int64))
+        del rows, cols, a, n_a, n_b, p, low
     if tested == 0 or not sum(len(x) for x in cand["p"]):
         return {name: np.empty(0) for name in (*names, "p_adjusted")}
     out = {name: np.concatenate(values) for name, values in cand.items()}
-    out["p_adjusted"] = bh_adjust_subset(out["p"], np.concatenate(low_p), tested)
+    out["p_adjusted"] = bh_adjust_subset(out["p"], np.concatenate(low_p), tested, alpha=max_p)
     passed = out["p_adjusted"] <= max_p
     return {name: values[passed] for name, values in out.items()}
 

@@ -46,7 +46,7 @@ def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
         if kg.rdf_cache is not None:
-            store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS)
+            store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS, lenient=True)
         else:
             store.bulk_extend(quads(kg))
         store.flush()

@@ -56,6 +56,25 @@ def test_bh_matches_scipy_on_random_values() -> None:
     assert np.allclose(benjamini_hochberg(p), false_discovery_control(p, method="bh"))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_bh_from_the_low_p_values_only_is_exact_where_it_passes(seed: int) -> None:
+    """A large corpus keeps only p <= max_p (and sorts only those that can pass); passing values stay exact."""
+    from exograph.cooccurrence import bh_adjust_subset
+
+    rng = np.random.default_rng(seed)
+    p = np.concatenate([rng.uniform(size=20_000), rng.uniform(size=300) * 1e-5, np.full(7, 3e-4)])
+    full = false_discovery_control(p, method="bh")
+    low = p[p <= 0.05]
+    candidates = rng.permutation(low)
+    truth = np.array([full[np.flatnonzero(p == c)[0]] for c in candidates])
+    assert (truth <= 0.05).any()
+    for alpha in (0.05, 0.01, 1e-4):
+        adjusted = bh_adjust_subset(candidates, low, len(p), alpha=alpha)
+        passing = truth <= alpha
+        assert np.allclose(adjusted[passing], truth[passing], rtol=1e-12)
+        assert (adjusted[~passing] > alpha).all()
+
+
 def test_default_type_pairs_and_thresholds() -> None:
     kg = build([FIXTURES / "cards"], min_papers=1, max_p=1.0).graph
     pairs = {(kg.entities[e.source].type, kg.entities[e.target].type) for e in kg.cooccurrence}
@@ -206,3 +225,9 @@ def test_vectorised_hypergeometric_tail_matches_scipy() -> None:
         a = rng.integers(0, np.minimum(n_a, n_b) + 2)
         exact = hypergeom.sf(a - 1, total, n_a, n_b)
         assert np.allclose(_hypergeom_tail(a, n_a, n_b, total), exact, rtol=1e-8, atol=1e-300)
+        # With a bound, tails that pass it stop early and read 1.0; the others stay exact.
+        bounded = _hypergeom_tail(a, n_a, n_b, total, above=0.05)
+        kept = exact <= 0.05
+        assert 0 < kept.sum() < len(kept)
+        assert np.allclose(bounded[kept], exact[kept], rtol=1e-8, atol=1e-300)
+        assert (bounded[~kept] == 1.0).all()

@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import networkx as nx
+import pyoxigraph
 import pytest
 import rdflib
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
@@ -237,3 +240,33 @@ def test_hostile_strings_survive_every_export_as_data(tmp_path: Path) -> None:
     data = html.split('<script type="application/json" id="graph-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data and ">" not in data
     assert "<title>exograph" in html
+
+
+# Generated statements are parsed leniently (IRIs not re-checked), so every IRI must be valid by construction.
+@given(local=st.text(min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_every_expanded_curie_is_a_valid_iri(local: str) -> None:
+    from exograph.iris import PREFIX_MAP, expand
+
+    for prefix in PREFIX_MAP:
+        iri = expand(f"{prefix}:{local}")
+        assert pyoxigraph.NamedNode(iri).value == iri  # strict IRI check
+    # Lone surrogates (hypothesis leaves them out; a BioC-JSON escape can make one) become U+FFFD.
+    assert expand(f"MESH:{local}\ud800").endswith("%EF%BF%BD")
+
+
+def test_hostile_ids_give_rdf_that_parses_strictly(tmp_path: Path) -> None:
+    """Ids with characters IRIs forbid ('#', '[', '?', controls, lone surrogates) are percent-encoded, not dropped."""
+    odd = ["D0#1", "C1[2]?x", "a%b", "\x7f\u0085z", "\U000e0001e"]
+    lines = ["1|t|A title.", "1|a|An abstract about five things."]
+    lines += [f"1\t{i}\t{i + 1}\tx\tChemical\tMESH:{ident}" for i, ident in enumerate(odd)]
+    source = tmp_path / "odd.pubtator"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_build([source], out, outputs=("ntriples", "turtle", "trig"), input_format="pubtator")
+    assert result.ok
+    for name, fmt in (("graph.nt", pyoxigraph.RdfFormat.N_TRIPLES), ("graph.ttl", pyoxigraph.RdfFormat.TURTLE)):
+        subjects = {t.subject.value for t in pyoxigraph.parse(path=str(out / name), format=fmt)}  # strict
+        for iri in ("D0%231", "C1%5B2%5D%3Fx", "a%25b", "%7F%C2%85z", "%F3%A0%80%81e"):
+            assert "http://id.nlm.nih.gov/mesh/" + iri in subjects
+    assert len(list(pyoxigraph.parse(path=str(out / "graph.trig"), format=pyoxigraph.RdfFormat.TRIG))) > 0

@@ -92,9 +92,9 @@ def _write(kg: KnowledgeGraph, dest: Destination, target: RdfTarget) -> None:
     source, chunks = _source(kg, target)
     with open_destination(dest) as handle:
         if chunks is None:
-            statements = parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS)
+            statements = parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS, lenient=True)
         else:
-            statements = parse(chunk_stream(chunks), format=FORMATS[source])
+            statements = parse(chunk_stream(chunks), format=FORMATS[source], lenient=True)
         convert(statements, handle, target, prefixes, drop_graphs=source == "nquads")
 
 
