@@ -124,7 +124,11 @@ def build(
         _fail(exc)
     finally:
         _skip_teardown = result is not None and len(result.graph.papers) >= SKIP_TEARDOWN_PAPERS
-        if not _skip_teardown:
+        if _skip_teardown:
+            # Held until os._exit in main(): otherwise returning from this function would free the graph
+            # object by object, the very teardown that skipping is meant to save.
+            _retained.append(result)
+        else:
             gc.enable()
     kg = result.graph
     for failure in result.failures:
@@ -150,6 +154,7 @@ def build(
 #: From this many papers on, the build command exits without freeing the graph object by object.
 SKIP_TEARDOWN_PAPERS = 10_000
 _skip_teardown = False
+_retained: list[object] = []
 
 
 class _progress:

@@ -127,15 +127,15 @@ class PaperNode:
     mention_spans: tuple[Mention, ...]
     relations: tuple[Relation, ...]
     sources: tuple[str, ...]
+    #: Node id of the paper (``paper.key``, worked out once: writers ask for it many times per paper).
+    key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = self.paper.key
 
     def __reduce__(self) -> tuple[object, ...]:
         # See EntityNode.__reduce__.
         return PaperNode, (self.paper, self.about, self.mentions, self.mention_spans, self.relations, self.sources)
-
-    @property
-    def key(self) -> str:
-        """Node id of the paper."""
-        return self.paper.key
 
     @property
     def author_keys(self) -> list[str]:
@@ -312,9 +312,10 @@ class KnowledgeGraph:
             )
             pending = _then(pending, lambda stats: result(matrix, stats))
         pool.shutdown(wait=False)
-        self._pending = pending
-        self._resolve = records
-        return pending
+        # The records are made in the thread that sees the job finish, while this one goes on writing.
+        self._pending = _then(pending, records)
+        self._resolve = list
+        return self._pending
 
     def discard_cooccurrence_text(self) -> None:
         """Delete the background job's statement file (the records stay available)."""

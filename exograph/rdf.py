@@ -13,7 +13,6 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -49,9 +48,23 @@ def _u(iri: str) -> str:
     return f"<{iri}>"
 
 
-@lru_cache(maxsize=1 << 18)
-def _node(key: str) -> str:
-    return f"<{expand(key)}>"
+class _NodeIris(dict[str, str]):
+    """Node id -> ``<IRI>``, filled on first use; one per run of statement generation.
+
+    A plain dictionary rather than an LRU cache: a large corpus has more distinct
+    ids (papers and their other ids) than any fixed cache size, and evicting
+    the entity ids that every paper repeats would cost far more than keeping
+    all of them for the length of a write. ``map(iris.__getitem__, keys)`` runs
+    without a Python call per key.
+    """
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = f"<{_expand(key)}>"
+        return value
+
+
+#: expand() without its cache, for ids seen once per write (the mapping above remembers them).
+_expand = expand.__wrapped__
 
 
 def _str(value: str) -> str:
@@ -101,7 +114,7 @@ def _iri_path(key: str) -> str:
 
 def paper_graph_iri(paper_key: str) -> str:
     """Name of the graph holding one paper's statements."""
-    return expand("exo.id:graph/" + _local_path(paper_key))
+    return _expand("exo.id:graph/" + _local_path(paper_key))
 
 
 def relation_predicate(relation_type: str) -> str:
@@ -217,8 +230,9 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     (``tests/test_exports.py`` parses the outputs strictly).
     """
     end = " .\n"
+    node_iri = _NodeIris()
     for node in kg.sorted_entities():
-        s = _node(node.key)
+        s = node_iri[node.key]
         label = _str(node.label)
         out = [f"{s} {_TYPE} <{CLASS_OF[node.type]}>", f"{s} {_LABEL} {label}", f"{s} {_PREF} {label}"]
         out.extend(f"{s} {_ALT} {_str(name)}" for name in node.alt_labels)
@@ -242,14 +256,14 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
         rdf_class = _u(CLASS_OF[kind])
         out = []
         for key, name in names.items():
-            s = _node(key)
+            s = node_iri[key]
             literal = _str(name)
             out.extend((f"{s} {_TYPE} {rdf_class}", f"{s} {_LABEL} {literal}", f"{s} {_SCHEMA_NAME} {literal}"))
         if out:
             out.append("")
             yield end.join(out)
     for paper in kg.sorted_papers():
-        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end)
+        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri)
     if not cooccurrence:
         return
     rendered = kg.cooccurrence_text()
@@ -259,7 +273,7 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
             while block := handle.read(1 << 20):
                 yield block
     else:
-        yield from _cooccurrence_text(kg.cooccurrence)
+        yield from _cooccurrence_text(kg.cooccurrence, node_iri)
 
 
 def _many(prefix: str, objects: Iterable[str], end: str) -> str:
@@ -308,11 +322,13 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
     return out
 
 
-def _paper_text(node: PaperNode, end: str) -> str:
+def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris) -> str:
     """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
     paper = node.paper
-    s = _node(node.key)
-    local = expand("exo.id:paper/" + _local_path(node.key))
+    key = node.key
+    s = node_iri[key]
+    iri = node_iri.__getitem__
+    local = _expand("exo.id:paper/" + _local_path(key))
     title = _str(paper.title)
     out = [f"{s} {_TYPE} {_PAPER_CLASS}", f"{s} {_TITLE} {title}", f"{s} {_LABEL} {title}"]
     later: list[str] = []
@@ -320,12 +336,12 @@ def _paper_text(node: PaperNode, end: str) -> str:
         value = getattr(paper, name)
         if value:
             out.append(f"{s} {predicate} {_str(value)}")
-    out.extend(f"{s} {_SAME_AS} {_node(other)}" for other in paper.ids if other != node.key)
+    out.extend(f"{s} {_SAME_AS} {iri(other)}" for other in paper.ids if other != key)
     if paper.date:
         out.append(f"{s} {_ISSUED} {_lit(paper.date)}")
     if node.journal_key:
-        out.append(f"{s} {_PUBLISHED_IN} {_node(node.journal_key)}")
-    authors = [_node(k) for k in node.author_keys]
+        out.append(f"{s} {_PUBLISHED_IN} {iri(node.journal_key)}")
+    authors = list(map(iri, node.author_keys))
     out.extend(f"{s} {_CREATOR} {author}" for author in dict.fromkeys(authors))
     if authors:
         out.append(f"{s} {_AUTHOR_LIST} <{local}/authors>")
@@ -347,18 +363,19 @@ def _paper_text(node: PaperNode, end: str) -> str:
     out.append("")
     head = end.join(out)
     # The bulk of a paper: one statement per linked entity, joined without a string per statement.
-    about = _many(f"{s} {_ABOUT} ", map(_node, sorted(node.about)), end)
-    mentions = _many(f"{s} {_MENTIONS} ", map(_node, sorted(node.mentions)), end)
+    about = _many(f"{s} {_ABOUT} ", map(iri, sorted(node.about)), end)
+    mentions = _many(f"{s} {_MENTIONS} ", map(iri, sorted(node.mentions)), end)
     out = later
-    counted = {k: c for k, c in node.mentions.items() if c}
-    for key in sorted(counted):
-        m = f"<{local}/count/{_iri_path(key)}>"
+    # Cards give no mention counts (all zero): any() settles that without a Python step per entity.
+    counted = {k: c for k, c in node.mentions.items() if c} if any(node.mentions.values()) else {}
+    for entity in sorted(counted):
+        m = f"<{local}/count/{_iri_path(entity)}>"
         out.extend(
             (
                 f"{m} {_TYPE} {_MENTION_COUNT}",
                 f"{m} {_IN_PAPER} {s}",
-                f"{m} {_ENTITY} {_node(key)}",
-                f"{m} {_COUNT} {_lit(counted[key])}",
+                f"{m} {_ENTITY} {iri(entity)}",
+                f"{m} {_COUNT} {_lit(counted[entity])}",
             )
         )
     for span in sorted(node.mention_spans, key=lambda sp: (sp.start, sp.end, sp.entity_keys)):
@@ -366,10 +383,10 @@ def _paper_text(node: PaperNode, end: str) -> str:
         out.append(f"{m} {_TYPE} {_MENTION}")
         out.append(f"{m} {_IN_PAPER} {s}")
         out.extend(f"{m} {predicate} {_lit(getattr(span, slot))}" for slot, predicate in _SPAN_SLOTS)
-        out.extend(f"{m} {_DENOTES} {_node(key)}" for key in span.entity_keys)
+        out.extend(f"{m} {_DENOTES} {iri(entity)}" for entity in span.entity_keys)
     for i, rel in enumerate(node.relations, start=1):
         predicate = _u(relation_predicate(rel.type))
-        subject, obj = _node(rel.subject), _node(rel.object)
+        subject, obj = iri(rel.subject), iri(rel.object)
         a = f"<{local}/relation/{i}>"
         out.extend(
             (
@@ -411,14 +428,15 @@ _COOCCURRENCE_SLOTS = tuple(
 def write_cooccurrence_text(edges: Iterable[CoOccurrence], path: str | Path) -> None:
     """The co-occurrence statements as N-Triples in ``path`` (by the background job of a large build)."""
     with open(path, "wb") as handle:
-        write_chunks(_chunks(_cooccurrence_text(edges), 1 << 20), handle)
+        write_chunks(_chunks(_cooccurrence_text(edges, _NodeIris()), 1 << 20), handle)
 
 
-def _cooccurrence_text(edges: Iterable[CoOccurrence]) -> Iterator[str]:
+def _cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: _NodeIris) -> Iterator[str]:
     predicate = _u(PREDICATE_OF["co_occurs_with"])
     end = " .\n"
+    iri = node_iri.__getitem__
     for edge in edges:
-        subject, obj = _node(edge.source), _node(edge.target)
+        subject, obj = iri(edge.source), iri(edge.target)
         a = f"<{LOCAL}cooccurrence/{_iri_path(edge.source)}/{_iri_path(edge.target)}>"
         out = [
             f"{subject} {predicate} {obj}",
@@ -430,7 +448,7 @@ def _cooccurrence_text(edges: Iterable[CoOccurrence]) -> Iterator[str]:
         ]
         out.extend(f"{a} {slot} {_lit(getattr(edge, attribute))}" for slot, attribute in _COOCCURRENCE_SLOTS)
         out.append("")
-        yield end.join(out) + _many(f"{a} {_PUBLICATIONS} ", map(_node, edge.supporting), end)
+        yield end.join(out) + _many(f"{a} {_PUBLICATIONS} ", map(iri, edge.supporting), end)
 
 
 def to_rdflib(kg: KnowledgeGraph) -> rdflib.Dataset:

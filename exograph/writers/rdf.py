@@ -144,8 +144,7 @@ def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: Rd
             if second is not None:
                 status, fragment = second.wait()
                 _check(status, second.errors, target, dest)
-                with open(fragment, "rb") as rest:
-                    shutil.copyfileobj(rest, out, 1 << 20)
+                _append(fragment, out)
         finally:
             if second is not None:
                 second.close()
@@ -186,6 +185,23 @@ class _Second:
             self.child.wait()
         self.errors.close()
         self.out.unlink(missing_ok=True)
+
+
+def _append(source: Path, out: IO[bytes]) -> None:
+    """Copy a file to the end of ``out``, inside the kernel where it can (a fragment can be hundreds of MB)."""
+    out.flush()
+    sendfile = getattr(os, "sendfile", None)
+    with open(source, "rb") as rest:
+        size = os.fstat(rest.fileno()).st_size
+        offset = 0
+        with contextlib.suppress(OSError):  # e.g. macOS cannot sendfile to a regular file: copied below
+            while sendfile is not None and offset < size:
+                sent = sendfile(out.fileno(), rest.fileno(), offset, size - offset)
+                if sent == 0:
+                    break
+                offset += sent
+        rest.seek(offset)
+        shutil.copyfileobj(rest, out, 1 << 20)
 
 
 def _check(status: int, errors: IO[bytes], target: str, dest: str | os.PathLike[str]) -> None:
