@@ -255,3 +255,48 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
         parse_card(decode_text(data, "fuzz.md", error=CardError), "fuzz.md")
     except InputError as exc:
         assert exc.path == "fuzz.md"
+
+
+_NAME = st.text(alphabet="ab AB-1(),[]{}:", min_size=1, max_size=12)
+_ITEM = st.one_of(
+    st.builds(lambda s, f, i: f"{s} ({f}) [NCBI Gene {i}]", _NAME, _NAME, st.sampled_from(["7422", "12", "x", ""])),
+    st.builds(
+        lambda s, f, i, aka: f"{s} ({f}) [NCBI Gene {i}] {{aka {aka}}}",
+        _NAME,
+        _NAME,
+        st.sampled_from(["7422", "5"]),
+        _NAME,
+    ),
+    st.builds(lambda n, i: f"{n} ({i})", _NAME, st.sampled_from(["MESH:D001", "-", "mesh:C5", "FOO:1", "MONDO:1"])),
+    _NAME,
+)
+
+
+@given(items=st.lists(_ITEM, min_size=1, max_size=5), etype=st.sampled_from(["Gene", "Disease", "ChemicalEntity"]))
+@settings(max_examples=400, deadline=None)
+def test_fast_item_path_reads_lines_as_the_careful_path_does(items: list[str], etype: str) -> None:
+    """Common item shapes are matched in one regex pass and cached; the result must be the careful parser's."""
+    import exograph.readers.card as card
+
+    text = ", ".join(items)
+
+    def careful() -> tuple[list[object] | str, list[str]]:
+        diag = Diagnostics()
+        try:
+            found: list[object] | str = card._entity_items(text, etype, "f.md", 3, 4, diag)  # type: ignore[arg-type]
+        except CardError as exc:
+            found = str(exc)
+        return found, [str(d) for d in diag.items]
+
+    card._ITEMS.clear()
+    fast = careful()  # first reading: items parsed and cached
+    again = careful()  # second: served from the cache where nothing warned
+    original = card._common_items
+    card._common_items = lambda *args: None  # type: ignore[assignment]
+    try:
+        reference = careful()
+    finally:
+        card._common_items = original
+        card._ITEMS.clear()
+    assert fast == reference
+    assert again == reference

@@ -126,6 +126,38 @@ def test_child_process_serialiser_gives_the_same_file(
     assert not [p.name for p in (tmp_path / "child").iterdir() if p.name.startswith(".") and p.is_file()]
 
 
+@pytest.mark.parametrize("sendfile", ["missing", "fails after a part"])
+def test_cooccurrence_fragment_appended_without_sendfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sendfile: str
+) -> None:
+    """The fragment is copied in the kernel where it can; without sendfile (or when it stops) the copy is the same."""
+    import os
+
+    import exograph.writers.rdf as rdf_writers
+
+    corpus = _corpus(tmp_path / "in")
+    options = {"outputs": ["turtle"], "store": False, "incremental": False, "min_papers": 1, "max_p": 1.0}
+    monkeypatch.setattr(rdf_writers, "CHILD_PROCESS_MIN_PAPERS", 0)
+    build([corpus], tmp_path / "kernel", **options)  # type: ignore[arg-type]
+    if sendfile == "missing":
+        monkeypatch.delattr(os, "sendfile")
+    else:
+        real = os.sendfile
+        calls: list[int] = []
+
+        def flaky(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+            calls.append(count)
+            if len(calls) > 1:
+                raise OSError("sendfile refused")
+            return real(out_fd, in_fd, offset, min(count, 100))
+
+        monkeypatch.setattr(os, "sendfile", flaky)
+    build([corpus], tmp_path / "copied", **options)  # type: ignore[arg-type]
+    assert (tmp_path / "copied" / "graph.ttl").read_bytes() == (tmp_path / "kernel" / "graph.ttl").read_bytes()
+    if sendfile != "missing":
+        assert len(calls) == 2
+
+
 def test_child_process_serialiser_error_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import exograph.writers.rdf as rdf_writers
     from exograph.errors import WriteError

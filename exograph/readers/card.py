@@ -300,7 +300,7 @@ def _entity_section(lines: list[tuple[int, str]], path: str, diag: Diagnostics) 
 def _entity_items(text: str, etype: EntityType, path: str, n: int, offset: int, diag: Diagnostics) -> list[Entity]:
     text = text.rstrip()
     if etype != "OrganismTaxon":
-        fast = _common_items(text, etype, path, n, diag)
+        fast = _common_items(text, etype, path, n, offset, diag)
         if fast is not None:
             return fast
     entities: list[Entity] = []
@@ -330,7 +330,9 @@ def _entity_items(text: str, etype: EntityType, path: str, n: int, offset: int, 
 _ITEMS: dict[str, dict[str, Entity]] = {}
 
 
-def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnostics) -> list[Entity] | None:
+def _common_items(
+    text: str, etype: EntityType, path: str, n: int, offset: int, diag: Diagnostics
+) -> list[Entity] | None:
     """Entities of a line whose items all have the usual shape, else None (the careful path then reads it).
 
     Items seen before are looked up by their text, so a corpus's popular
@@ -353,17 +355,26 @@ def _common_items(text: str, etype: EntityType, path: str, n: int, diag: Diagnos
         pos = match.end() + 2
     if not items or pos - 2 != size:
         return None
+    mark = len(diag.items)
     for index, match in unknown:
         warned = len(diag.items)
-        if etype == "Gene":
-            entity = _gene_item(text, match.start(), path, n, 0, diag)[0]  # re-checks the shape, else the slow path
-        else:
-            entity = _generic_item(text, match.start(), etype, path, n, 0, diag)[0]
+        try:
+            if etype == "Gene":
+                parsed, end = _gene_item(text, match.start(), path, n, offset, diag)  # re-checks the shape
+            else:
+                parsed, end = _generic_item(text, match.start(), etype, path, n, offset, diag)
+        except CardError:
+            end = -1
+        if end != match.end():
+            # The item parser reads this one differently (odd spacing or parentheses) or not at all: the
+            # careful path reads the whole line, with its own warnings and error messages.
+            del diag.items[mark:]
+            return None
         if len(diag.items) == warned:
             if len(known) >= 1 << 17:
                 known.clear()
-            known[match.group()] = entity
-        items[index] = entity
+            known[match.group()] = parsed
+        items[index] = parsed
     return items  # type: ignore[return-value]  # every None was replaced above
 
 
