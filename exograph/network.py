@@ -73,7 +73,7 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
         g.add_node(entity.key, **entity_attributes(kg, entity.key))
     if not entities_only:
         for node in kg.sorted_papers():
-            for order, author in enumerate(node.author_keys, start=1):
+            for order, author in enumerate(map(kg.author_key.__getitem__, node.paper.authors), start=1):
                 g.add_edge(node.key, author, key=f"authored_by/{order}", type="authored_by", order=order)
             if node.journal_key:
                 g.add_edge(node.key, node.journal_key, key="published_in", type="published_in")

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -263,7 +263,7 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
             out.append("")
             yield end.join(out)
     for paper in kg.sorted_papers():
-        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri)
+        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key)
     if not cooccurrence:
         return
     rendered = kg.cooccurrence_text()
@@ -322,7 +322,7 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
     return out
 
 
-def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris) -> str:
+def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapping[str, str]) -> str:
     """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
     paper = node.paper
     key = node.key
@@ -341,7 +341,7 @@ def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris) -> str:
         out.append(f"{s} {_ISSUED} {_lit(paper.date)}")
     if node.journal_key:
         out.append(f"{s} {_PUBLISHED_IN} {iri(node.journal_key)}")
-    authors = list(map(iri, node.author_keys))
+    authors = list(map(iri, map(author_key.__getitem__, paper.authors)))
     out.extend(f"{s} {_CREATOR} {author}" for author in dict.fromkeys(authors))
     if authors:
         out.append(f"{s} {_AUTHOR_LIST} <{local}/authors>")
