@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from .iris import page_url
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .graph import KnowledgeGraph
 
 __all__ = ["entity_attributes", "paper_attributes", "to_networkx"]
@@ -61,6 +61,8 @@ def paper_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
 
 def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiDiGraph:
     """Typed nodes and typed edges; ``entities_only`` keeps entities and co-occurrence edges (for huge corpora)."""
+    import networkx as nx  # imported when used: a build that writes no networkx output never loads it
+
     g: nx.MultiDiGraph = nx.MultiDiGraph()
     if not entities_only:
         for node in kg.sorted_papers():

@@ -11,12 +11,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from ..atomic import Destination, open_destination
 from ..network import to_networkx
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ..graph import KnowledgeGraph
 
 __all__ = ["LIST_KEYS", "read_graphml", "write_graphml"]
@@ -37,6 +37,8 @@ def _clean(value: Any) -> Any:
 
 
 def _encoded(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    import networkx as nx
+
     out: nx.MultiDiGraph = nx.MultiDiGraph()
     for n, attrs in g.nodes(data=True):
         out.add_node(_clean(n), **{k: _clean(v) for k, v in attrs.items() if v is not None})
@@ -54,6 +56,8 @@ def write_graphml(kg: KnowledgeGraph, dest: Destination, *, entities_only: bool 
     >>> exograph.read_graphml(path).nodes["NCBIGene:7422"]["aliases"]
     ['L-VEGF', 'MVCD1', 'VEGF', 'VPF']
     """
+    import networkx as nx
+
     graph = _encoded(to_networkx(kg, entities_only=entities_only))
     with open_destination(dest) as handle:
         nx.write_graphml_xml(
@@ -63,6 +67,8 @@ def write_graphml(kg: KnowledgeGraph, dest: Destination, *, entities_only: bool 
 
 def read_graphml(source: str | Any) -> nx.MultiDiGraph:
     """Read a GraphML file exograph wrote, decoding the JSON-encoded list attributes back to lists."""
+    import networkx as nx
+
     g = nx.read_graphml(source, force_multigraph=True)
     for _, attrs in g.nodes(data=True):
         for k in LIST_KEYS & attrs.keys():

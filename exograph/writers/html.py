@@ -20,12 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import networkx as nx
-
 from ..atomic import Destination, open_destination
 from ..network import to_networkx
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ..graph import KnowledgeGraph
 
 __all__ = ["DEFAULT_MAX_NODES", "STYLES", "render_html", "write_html"]
@@ -104,6 +104,8 @@ def _view_data(kg: KnowledgeGraph, *, max_nodes: int, title: str) -> dict[str, A
 
     # Far above the limit, papers and authors would crowd out the entities people explore.
     full = to_networkx(kg, entities_only=max_nodes > 0 and kg.node_count() > 4 * max_nodes)
+    import networkx as nx
+
     simple = nx.Graph(full)
     degree = dict(simple.degree())
     keep = sorted(full.nodes, key=lambda k: (-degree[k], k))
