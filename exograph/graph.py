@@ -138,11 +138,6 @@ class PaperNode:
         return PaperNode, (self.paper, self.about, self.mentions, self.mention_spans, self.relations, self.sources)
 
     @property
-    def author_keys(self) -> list[str]:
-        """Author node ids in byline order."""
-        return [local_curie("author", a) for a in self.paper.authors]
-
-    @property
     def journal_key(self) -> str | None:
         """Journal node id."""
         return local_curie("journal", self.paper.journal) if self.paper.journal else None
@@ -183,7 +178,8 @@ class KnowledgeGraph:
         #: N-Quads file holding every statement once generated (set during a build, see rdf.materialize).
         self.rdf_cache: Path | None = None
         self._by_id: dict[str, str] = {}
-        #: Author name -> author node id (the same as ``PaperNode.author_keys`` gives, remembered).
+        #: Author name -> author node id (``kg.author_key[name]``; a paper's authors in byline order are
+        #: ``[kg.author_key[a] for a in node.paper.authors]``).
         self.author_key = LocalKeys("author")
 
     # -- building -----------------------------------------------------------------
@@ -226,7 +222,7 @@ class KnowledgeGraph:
             self.merges["paper"] += 1
         paper_key = node.key
         self.papers[paper_key] = node
-        for i in node.paper.ids if matches else ids:
+        for i in node.paper.ids if matches else ids:  # a merged node has the ids of both
             by_id[i] = paper_key
         if not linked:
             entities = self.entities
