@@ -155,6 +155,30 @@ def test_pubtator3_json_fields() -> None:
     assert paper.relations and paper.relations[0].score is not None
 
 
+def test_lone_surrogate_escapes_become_replacement_characters_with_a_warning(tmp_path: Path) -> None:
+    """JSON can escape half a UTF-16 pair, which no UTF-8 file can hold: replaced by U+FFFD, and said so."""
+    raw = (
+        '{"documents": [{"id": "77", "infons": {}, "passages": [\n'
+        '  {"infons": {"type": "title"}, "offset": 0, "text": "Half \\ud800 and whole \\ud83d\\ude00", "annotations": [\n'
+        '    {"id": "1", "infons": {"type": "Gene", "identifier": "7422"}, "text": "V\\udfffEGF",\n'
+        '     "locations": [{"offset": 0, "length": 4}]}]}]}]}'
+    )
+    source = tmp_path / "odd.json"
+    source.write_text(raw, encoding="utf-8")
+    result = build([source], tmp_path / "out", outputs=["ntriples", "summary-json"], store=False)
+    assert result.ok
+    (warning,) = [d for d in result.graph.diagnostics if d.kind == "lone-surrogate"]
+    assert warning.path == str(source) and warning.line == 2 and "\\ud800" in warning.message
+    assert warning.message.startswith("2 unpaired")
+    text = (tmp_path / "out" / "graph.nt").read_bytes().decode("utf-8")
+    assert '"Half \ufffd and whole \U0001f600"' in text
+    assert "V\ufffdEGF" in text
+    # A file with only whole pairs is read without a warning.
+    diag = Diagnostics()
+    (paper,) = parse_bioc_json(raw.replace("\\ud800", "x").replace("\\udfff", "x"), "ok.json", diag)
+    assert paper.title == "Half x and whole \U0001f600" and not diag.items
+
+
 # ---------------------------------------------------------------- property test
 _text = st.text(
     alphabet=st.characters(blacklist_characters="\t\n\r|", blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12

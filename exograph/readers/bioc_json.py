@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +32,8 @@ def parse_bioc_json(
         value: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnnotationError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno) from None
+    if _SURROGATE_ESCAPE.search(text) or (isinstance(data, str) and _SURROGATE.search(text)):
+        value = _without_lone_surrogates(value, text, path, diag)
     if isinstance(value, dict) and "PubTator3" in value:
         docs = value["PubTator3"]
     elif isinstance(value, dict) and "documents" in value:
@@ -46,3 +49,42 @@ def parse_bioc_json(
     if not isinstance(docs, list):
         raise AnnotationError("BioC 'documents' is not a list", path=path, line=1)
     return documents_to_papers(docs, path, "bioc-json", diag)
+
+
+# A \uD800-\uDFFF escape not paired with its other half decodes to a lone surrogate, which no UTF-8
+# output can hold; such escapes are rare enough that a regex over the raw text decides whether to look.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"  # a high half not followed by a low one
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a low half not after a high one
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any, text: str, path: str, diag: Diagnostics) -> Any:
+    """Replace lone surrogates in every string by U+FFFD, with one warning naming where the first one is."""
+    replaced = 0
+
+    def clean(item: Any) -> Any:
+        nonlocal replaced
+        if isinstance(item, str):
+            fixed, count = _SURROGATE.subn("\ufffd", item)
+            replaced += count
+            return fixed
+        if isinstance(item, list):
+            return [clean(x) for x in item]
+        if isinstance(item, dict):
+            return {clean(k): clean(v) for k, v in item.items()}
+        return item
+
+    value = clean(value)
+    if replaced:
+        first = _LONE_ESCAPE.search(text)
+        example = first.group() if first else "a \\uD800-\\uDFFF escape"
+        diag.warn(
+            "lone-surrogate",
+            f"{replaced} unpaired UTF-16 surrogate(s), e.g. {example}, stand for no character; replaced by U+FFFD",
+            path=path,
+            line=text.count("\n", 0, first.start()) + 1 if first else None,
+        )
+    return value
