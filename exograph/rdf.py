@@ -181,12 +181,30 @@ def chunk_stream(chunks: Iterator[bytes]) -> IO[bytes]:
 
 def nquads_chunks(kg: KnowledgeGraph, size: int = 1 << 20) -> Iterator[bytes]:
     """Every statement as N-Quads text, in UTF-8 chunks of about ``size`` characters."""
-    return _chunks(statement_text(kg, quads=True), size)
+    yield from _chunks(statement_text(kg, quads=True, cooccurrence=False), size)
+    yield from _cooccurrence_chunks(kg, size)
 
 
 def ntriples_chunks(kg: KnowledgeGraph, size: int = 1 << 20, *, cooccurrence: bool = True) -> Iterator[bytes]:
     """Every statement as N-Triples text (graph names dropped), in UTF-8 chunks; optionally without co-occurrence."""
-    return _chunks(statement_text(kg, quads=False, cooccurrence=cooccurrence), size)
+    yield from _chunks(statement_text(kg, quads=False, cooccurrence=False), size)
+    if cooccurrence:
+        yield from _cooccurrence_chunks(kg, size)
+
+
+def _cooccurrence_chunks(kg: KnowledgeGraph, size: int) -> Iterator[bytes]:
+    """The co-occurrence statements (default graph, so the same lines in N-Triples and N-Quads) as UTF-8 chunks.
+
+    When the background job has written them, its file's bytes are passed on as
+    they are (hundreds of MB in a large corpus: no decoding and encoding again).
+    """
+    rendered = kg.cooccurrence_text()
+    if rendered is None:
+        yield from _chunks(_cooccurrence_text(kg.cooccurrence, _NodeIris()), size)
+        return
+    with open(rendered, "rb") as handle:
+        while block := handle.read(size):
+            yield block
 
 
 def _chunks(texts: Iterator[str], size: int) -> Iterator[bytes]:
