@@ -183,7 +183,7 @@ def url_iri(url: str) -> str | None:
     """
     from pyoxigraph import NamedNode
 
-    iri = _URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), url.strip())
+    iri = _URL_UNSAFE.sub(_percent, url.strip())
     try:
         NamedNode(iri)
     except ValueError:
