@@ -280,8 +280,14 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
         if out:
             out.append("")
             yield end.join(out)
+    # A relation that several papers state is one triple: written once, in the default graph (each paper's
+    # graph holds its biolink:Association, which names the paper), so that dropping graph names (Turtle,
+    # N-Triples) leaves no duplicate statement.
+    stated: set[str] = set()
     for paper in kg.sorted_papers():
-        yield _paper_text(paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key)
+        yield _paper_text(
+            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, stated
+        )
     if not cooccurrence:
         return
     rendered = kg.cooccurrence_text()
@@ -340,7 +346,9 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
     return out
 
 
-def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapping[str, str]) -> str:
+def _paper_text(
+    node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapping[str, str], stated: set[str]
+) -> str:
     """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
     paper = node.paper
     key = node.key
@@ -396,19 +404,29 @@ def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapp
                 f"{m} {_COUNT} {_lit(counted[entity])}",
             )
         )
-    for span in sorted(node.mention_spans, key=lambda sp: (sp.start, sp.end, sp.entity_keys)):
+    spans = sorted(node.mention_spans, key=lambda sp: (sp.start, sp.end, sp.entity_keys))
+    span_lines: list[str] = []
+    for span in spans:
         m = f"<{local}/span/{span.start}-{span.end}>"
-        out.append(f"{m} {_TYPE} {_MENTION}")
-        out.append(f"{m} {_IN_PAPER} {s}")
-        out.extend(f"{m} {predicate} {_lit(getattr(span, slot))}" for slot, predicate in _SPAN_SLOTS)
-        out.extend(f"{m} {_DENOTES} {iri(entity)}" for entity in span.entity_keys)
+        span_lines.append(f"{m} {_TYPE} {_MENTION}")
+        span_lines.append(f"{m} {_IN_PAPER} {s}")
+        span_lines.extend(f"{m} {predicate} {_lit(getattr(span, slot))}" for slot, predicate in _SPAN_SLOTS)
+        span_lines.extend(f"{m} {_DENOTES} {iri(entity)}" for entity in span.entity_keys)
+    if len({(sp.start, sp.end) for sp in spans}) < len(spans):
+        # Two annotations of one span (CDR has them) share the span's IRI: each statement is written once.
+        span_lines = list(dict.fromkeys(span_lines))
+    out.extend(span_lines)
+    direct: list[str] = []
     for i, rel in enumerate(node.relations, start=1):
         predicate = _u(relation_predicate(rel.type))
         subject, obj = iri(rel.subject), iri(rel.object)
         a = f"<{local}/relation/{i}>"
+        triple = f"{subject} {predicate} {obj}"
+        if triple not in stated:
+            stated.add(triple)
+            direct.append(triple)
         out.extend(
             (
-                f"{subject} {predicate} {obj}",
                 f"{a} {_TYPE} {_ASSOCIATION}",
                 f"{a} {_SUBJECT} {subject}",
                 f"{a} {_PREDICATE} {predicate}",
@@ -423,7 +441,9 @@ def _paper_text(node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapp
             out.append(f"{a} {_SCORE} {_lit(rel.score)}")
     if out:
         out.append("")
-    return head + about + mentions + end.join(out)
+    if direct:
+        direct.append("")
+    return head + about + mentions + end.join(out) + " .\n".join(direct)
 
 
 #: Statistic slots of a co-occurrence association: (predicate, CoOccurrence attribute).

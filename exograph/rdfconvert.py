@@ -15,6 +15,7 @@ on standard error and exit status 2 when the input does not parse.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, cast
@@ -70,6 +71,62 @@ class SortedPrefixes:
         self.handle.flush()
 
 
+#: Tokens of a pyoxigraph Turtle line: a string literal, an IRI, or a prefixed name holding an escape.
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|<[^>\n]*>|([A-Za-z][A-Za-z0-9_.\-]*)?:((?:[^\s"<>;,()\\]|\\.)*\\.(?:[^\s"<>;,()\\]|\\.)*)')
+_UNESCAPE = re.compile(rb"\\(.)")
+
+
+class PlainLocalNames:
+    """Writes a prefixed name whose local part needs a Turtle escape (``exo.id:a\\/b``) as the full ``<IRI>``.
+
+    Turtle allows escapes such as ``\\/`` in local names, but not every
+    consumer reads them: Virtuoso 7 keeps the backslash in the IRI, so the node
+    no longer joins with the same IRI from elsewhere. Full IRIs are read alike
+    by every parser. Only lines holding a backslash are looked at; outside
+    literals, a backslash in pyoxigraph's output is always such an escape.
+    """
+
+    def __init__(self, handle: IO[bytes], prefixes: Mapping[str, str]) -> None:
+        self.handle = handle
+        self.prefixes = {prefix.encode(): iri.encode() for prefix, iri in prefixes.items()}
+        self.pending = b""
+
+    def _token(self, match: re.Match[bytes]) -> bytes:
+        local = match.group(2)
+        if local is None:
+            return match.group()
+        iri = self.prefixes.get(match.group(1) or b"")
+        if iri is None:
+            return match.group()
+        return b"<" + iri + _UNESCAPE.sub(rb"\1", local) + b">"
+
+    def _lines(self, data: bytes) -> bytes:
+        if b"\\" not in data:
+            return data
+        return b"\n".join(
+            _TOKEN.sub(self._token, line) if b"\\" in line else line for line in data.split(b"\n")
+        )
+
+    def write(self, data: bytes) -> int:
+        text = self.pending + data
+        cut = text.rfind(b"\n") + 1
+        self.pending = text[cut:]
+        if cut:
+            self.handle.write(self._lines(text[:cut]))
+        return len(data)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.handle.write(self._lines(self.pending))
+            self.pending = b""
+        self.handle.flush()
+
+
+#: Namespaces whose local names hold a '/' by construction (exograph's own ids, DOIs), so they would always
+#: need an escape: the serialiser is not given them, and writes their IRIs in full without a filter pass.
+_ALWAYS_ESCAPED = frozenset({"exo.id", "DOI"})
+
+
 def convert(
     statements: Iterable[Quad | Triple],
     handle: IO[bytes],
@@ -90,8 +147,11 @@ def convert(
     if drop_graphs and target not in _GRAPH_FORMATS:
         statements = _triples(statements)
     if prefixes and target in ("turtle", "trig"):
+        used = {prefix: iri for prefix, iri in prefixes.items() if prefix not in _ALWAYS_ESCAPED}
         out = SortedPrefixes(handle, prefixes, header=header)
-        serialize(cast(Iterable[Quad], statements), cast(IO[bytes], out), FORMATS[target], prefixes=dict(prefixes))
+        plain = PlainLocalNames(cast(IO[bytes], out), used)
+        serialize(cast(Iterable[Quad], statements), cast(IO[bytes], plain), FORMATS[target], prefixes=used)
+        plain.flush()
         out.flush()
     else:
         serialize(cast(Iterable[Quad], statements), handle, FORMATS[target])

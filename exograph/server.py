@@ -45,7 +45,7 @@ def _store_dir(out: str | Path) -> Path:
 
 
 def start_server(
-    location: str | Path, *, host: str = "127.0.0.1", port: int = 7878, writable: bool = False, union: bool = True
+    location: str | Path, *, host: str = "127.0.0.1", port: int = 7878, writable: bool = False, union: bool = False
 ) -> subprocess.Popen[bytes]:
     """Start the oxigraph server on a store folder (created empty when writable and absent)."""
     if writable:

@@ -1,13 +1,18 @@
 """The embedded SPARQL store (pyoxigraph): written by ``exograph build``, read by ``exograph query``.
 
-Paper statements live in one named graph per paper; queries see the union of
-all graphs by default so users need no ``GRAPH`` clause for ordinary questions.
+Paper statements live in one named graph per paper, and every statement also
+sits once in the default graph, which queries see: a statement that several
+papers make is counted once, exactly as in ``graph.ttl`` (the union of the
+named graphs would return it once per paper), and users need no ``GRAPH``
+clause for ordinary questions. ``GRAPH ?g { ... }`` still reaches each paper's
+own statements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -49,10 +54,18 @@ def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
             store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS, lenient=True)
         else:
             store.bulk_extend(quads(kg))
+        # The same statements once more in the default graph (the store keeps a set: duplicates vanish).
+        store.bulk_extend(_in_default_graph(quads(kg)))
         store.flush()
         store.optimize()
         del store
     return Path(path)
+
+
+def _in_default_graph(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+    for q in statements:
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            yield ox.Quad(q.subject, q.predicate, q.object)
 
 
 def open_store(out_dir: str | Path) -> ox.Store:
@@ -69,9 +82,9 @@ def open_store(out_dir: str | Path) -> ox.Store:
 
 
 def run_query(store: ox.Store, sparql: str) -> QueryResult:
-    """Run SPARQL with exograph's prefixes predeclared, over the union of all graphs."""
+    """Run SPARQL with exograph's prefixes predeclared, over the default graph (each statement once)."""
     try:
-        return store.query(sparql, prefixes=RDF_PREFIXES, use_default_graph_as_union=True)
+        return store.query(sparql, prefixes=RDF_PREFIXES)
     except SyntaxError as exc:
         match = _POSITION.match(str(exc))
         if match:

@@ -60,3 +60,17 @@ def seed_copy(tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copy(SEED, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def corpus_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """BioRED Dev and CDR Train (PubTator format) built once per session with every output: real relations,
+    mention spans, co-occurrence and papers stating the same relation."""
+    from exograph.pipeline import build
+    from exograph.writers import OUTPUT_FORMATS
+
+    inputs = [shared("biored/Dev.PubTator"), shared("cdr/CDR_TrainingSet.PubTator.txt")]
+    out = tmp_path_factory.mktemp("corpus-build")
+    result = build(inputs, out, outputs=OUTPUT_FORMATS)
+    assert result.ok, result.failures
+    return out

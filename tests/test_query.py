@@ -47,7 +47,7 @@ def test_pack_on_the_seed(seed_build: Path) -> None:
     chemicals = answers["chemicals_with_disease"]
     assert len(chemicals) == 13 and (CAR_T, "CAR-T", 1) in chemicals
     assert answers["entities_without_id"] == [(CAR_T, f"{BL}ChemicalEntity", "CAR-T", 1)]
-    assert answers["papers_by_author"] == []
+    assert answers["papers_by_author"] == [(seed, SEED_TITLE, 3)]
     assert len(answers["most_mentioned_per_type"]) == 103  # every mentioned entity ties at one paper
     assert answers["cooccurrence"] == []
 
@@ -70,7 +70,7 @@ def test_pack_on_the_multi_card_fixture(multi_build: Path) -> None:
         (CAR_T, "CAR-T", 1),
     ]
     assert answers["entities_without_id"] == [(CAR_T, f"{BL}ChemicalEntity", "CAR-T", 2)]
-    assert answers["papers_by_author"] == [(a, title_a, 2), (b, title_b, 1)]
+    assert answers["papers_by_author"] == []
     assert answers["papers_mentioning_both"] == [(b, title_b), (c, title_c)]
     assert answers["gene_by_alias"] == [(f"{GENE}7422", "VEGFA", "vascular endothelial growth factor A")]
     assert answers["most_mentioned_per_type"] == [
@@ -87,6 +87,32 @@ def test_pack_on_the_multi_card_fixture(multi_build: Path) -> None:
     top = co[0]
     assert top[:5] == (f"{GENE}7422", "VEGFA", f"{MESH}D001943", "breast cancer", 3)
     assert top[5] == 2.25 and top[6] == 0.25
+
+
+def test_every_packed_query_answers_on_a_bundled_input(seed_build: Path, corpus_build: Path) -> None:
+    """A packed query that returns nothing on every input we ship teaches a new user nothing."""
+    seed, corpus = pack(seed_build), pack(corpus_build)
+    empty = [q.stem for q in QUERIES if not seed[q.stem] and not corpus[q.stem]]
+    assert empty == []
+
+
+def test_default_graph_counts_each_statement_once(corpus_build: Path) -> None:
+    """A relation several papers state is one statement in the store's default graph, as in graph.ttl."""
+    import pyoxigraph as ox
+
+    turtle = {q.triple for q in ox.parse(path=str(corpus_build / "graph.ttl"))}
+    written = sum(1 for _ in ox.parse(path=str(corpus_build / "graph.ttl")))
+    assert written == len(turtle)  # graph.ttl holds no statement twice
+    total = exograph.query(corpus_build, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert total == [{"n": len(turtle)}]
+    causes = sum(1 for t in turtle if t.predicate.value == BL + "causes")
+    assert exograph.query(corpus_build, "SELECT (COUNT(*) AS ?n) WHERE { ?s biolink:causes ?o }") == [{"n": causes}]
+    # Each paper's association statements stay in its own named graph.
+    named = exograph.query(
+        corpus_build,
+        "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?a a biolink:Association ; biolink:publications ?p } }",
+    )
+    assert named[0]["n"] > 100
 
 
 def test_python_query(seed_build: Path) -> None:

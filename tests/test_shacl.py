@@ -18,8 +18,8 @@ SHAPES = ROOT / "ontologies" / "exograph-shapes.ttl"
 EXO = "https://w3id.org/exograph/vocab/"
 
 
-def validate(graph: rdflib.Graph) -> tuple[bool, str]:
-    conforms, _, text = pyshacl.validate(graph, shacl_graph=str(SHAPES), ont_graph=str(ONTOLOGY), inference="none")
+def validate(graph: rdflib.Graph, inference: str = "none") -> tuple[bool, str]:
+    conforms, _, text = pyshacl.validate(graph, shacl_graph=str(SHAPES), ont_graph=str(ONTOLOGY), inference=inference)
     return bool(conforms), str(text)
 
 
@@ -74,6 +74,14 @@ def test_every_input_kind_conforms(name: str, tmp_path: Path) -> None:
     assert conforms, text[:4000]
     declared = {str(s) for s in rdflib.Graph().parse(ONTOLOGY).subjects()}
     assert _exo_terms_used(graph) <= declared
+
+
+@pytest.mark.parametrize("inference", ["none", "rdfs"])
+def test_ontology_and_shapes_agree_with_and_without_rdfs_inference(corpus_build: Path, inference: str) -> None:
+    """Entities with several names (BioRED, CDR) conform also after RDFS inference over our ontology."""
+    graph = rdflib.Graph().parse(corpus_build / "graph.ttl")
+    conforms, text = validate(graph, inference)
+    assert conforms, text[:4000]
 
 
 def test_shapes_catch_a_gene_without_label_and_a_paper_without_title(seed_build: Path) -> None:
