@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .iris import page_url
+from .iris import compress, page_url
+from .vocab import PREDICATE_OF
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -54,9 +55,26 @@ def paper_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
         "key_findings": list(p.key_findings),
         "abstract": p.abstract,
         "links": [link.model_dump(exclude_none=True) for link in sorted(p.links, key=lambda lk: (lk.kind, lk.url))],
-        "sources": list(node.sources),
+        "sources": [_given_name(source) for source in node.sources],
         "url": page_url(key) if not key.startswith("exo.id:") else None,
+        "normalised": not key.startswith("exo.id:"),
     }
+
+
+def _predicate(edge_type: str) -> str:
+    """The edge's RDF predicate as a CURIE (``biolink:causes``), the same as in the RDF exports."""
+    from .rdf import relation_predicate
+
+    iri = relation_predicate(edge_type)
+    return compress(iri) or iri
+
+
+def _given_name(path: str) -> str:
+    """An input's name as the user gave it; an absolute path (which would leak a home folder) by its file name."""
+    from pathlib import PurePath
+
+    given = PurePath(path)
+    return given.name if given.is_absolute() else given.as_posix()
 
 
 def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiDiGraph:
@@ -68,34 +86,42 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
         for node in kg.sorted_papers():
             g.add_node(node.key, **paper_attributes(kg, node.key))
         for key, name in kg.authors().items():
-            g.add_node(key, label=name, type="Author", curie=key, name=name)
+            g.add_node(key, label=name, type="Author", curie=key, name=name, normalised=False)
         for key, name in kg.journals().items():
-            g.add_node(key, label=name, type="Journal", curie=key, name=name)
+            g.add_node(key, label=name, type="Journal", curie=key, name=name, normalised=False)
     for entity in kg.sorted_entities():
         g.add_node(entity.key, **entity_attributes(kg, entity.key))
+    # Edge keys are the GraphML edge ids: unique across the file (Gephi keeps one edge per id, graphology refuses
+    # repeats), built from the edge type and its ends so that they are stable between builds.
     if not entities_only:
         for node in kg.sorted_papers():
+            p = node.key
             for order, author in enumerate(map(kg.author_key.__getitem__, node.paper.authors), start=1):
-                g.add_edge(node.key, author, key=f"authored_by/{order}", type="authored_by", order=order)
+                g.add_edge(
+                    p, author, key=f"authored_by/{p}/{order}", type="authored_by", order=order, predicate=_AUTHORED_BY
+                )
             if node.journal_key:
-                g.add_edge(node.key, node.journal_key, key="published_in", type="published_in")
+                g.add_edge(p, node.journal_key, key=f"published_in/{p}", type="published_in", predicate=_PUBLISHED_IN)
             for key in sorted(node.about):
-                g.add_edge(node.key, key, key="about", type="about")
+                g.add_edge(p, key, key=f"about/{p}/{key}", type="about", predicate=_ABOUT)
             for key in sorted(node.mentions):
-                g.add_edge(node.key, key, key="mentions", type="mentions", count=node.mentions[key])
+                g.add_edge(
+                    p, key, key=f"mentions/{p}/{key}", type="mentions", count=node.mentions[key], predicate=_MENTIONS
+                )
             for i, rel in enumerate(node.relations, start=1):
-                attrs: dict[str, Any] = {"type": rel.type, "paper": node.key}
+                attrs: dict[str, Any] = {"type": rel.type, "paper": p, "predicate": _predicate(rel.type)}
                 if rel.novel is not None:
                     attrs["novel"] = rel.novel
                 if rel.score is not None:
                     attrs["score"] = rel.score
-                g.add_edge(rel.subject, rel.object, key=f"{rel.type}/{node.key}/{i}", **attrs)
+                g.add_edge(rel.subject, rel.object, key=f"{rel.type}/{p}/{i}", **attrs)
     for edge in kg.cooccurrence:
         g.add_edge(
             edge.source,
             edge.target,
-            key="co_occurs_with",
+            key=f"co_occurs_with/{edge.source}/{edge.target}",
             type="co_occurs_with",
+            predicate=_CO_OCCURS,
             papers=edge.papers,
             source_papers=edge.source_papers,
             target_papers=edge.target_papers,
@@ -107,3 +133,9 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
             supporting=list(edge.supporting),
         )
     return g
+
+
+_AUTHORED_BY, _PUBLISHED_IN, _ABOUT, _MENTIONS, _CO_OCCURS = (
+    compress(PREDICATE_OF[kind]) or PREDICATE_OF[kind]
+    for kind in ("authored_by", "published_in", "about", "mentions", "co_occurs_with")
+)

@@ -36,10 +36,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
+#: Defaults declared in the file's <key> elements for attributes not every node or edge has: a reader
+#: (igraph, Gephi) that fills a missing boolean with false, or a missing number with 0, then reads what we mean.
+NODE_DEFAULTS = {"normalised": True}
+EDGE_DEFAULTS = {"novel": False}
+
+
 def _encoded(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     import networkx as nx
 
-    out: nx.MultiDiGraph = nx.MultiDiGraph()
+    out: nx.MultiDiGraph = nx.MultiDiGraph(node_default=NODE_DEFAULTS, edge_default=EDGE_DEFAULTS)
     for n, attrs in g.nodes(data=True):
         out.add_node(_clean(n), **{k: _clean(v) for k, v in attrs.items() if v is not None})
     for u, v, key, attrs in g.edges(keys=True, data=True):
