@@ -52,6 +52,7 @@ _RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     # tmVar and HGVS variant names have no public resolver; they live in exograph's id space.
     "tmVar": (LOCAL + "tmVar/", ("tmvar", "TMVAR")),
     "HGVS": (LOCAL + "HGVS/", ("hgvs",)),
+    "infores": ("https://w3id.org/biolink/infores/", ()),
     "exo": (VOCAB, ()),
     "exo.id": (LOCAL, ()),
 }

@@ -17,7 +17,25 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .iris import LOCAL, expand, slugify
-from .vocab import BIBO, BIOLINK, CLASS_OF, DCT, EXO, PREDICATE_OF, RDF, RDFS, SCHEMA, SKOS, XSD
+from .iris import expand as _expand_curie
+from .vocab import (
+    AGGREGATOR,
+    BIBO,
+    BIOLINK,
+    CATEGORY_OF,
+    CLASS_OF,
+    DCT,
+    EXO,
+    KNOWLEDGE_SOURCE,
+    PREDICATE_OF,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    XSD,
+    association_class,
+    evidence_kind,
+)
 
 if TYPE_CHECKING:
     import rdflib
@@ -252,7 +270,12 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     for node in kg.sorted_entities():
         s = node_iri[node.key]
         label = _str(node.label)
-        out = [f"{s} {_TYPE} <{CLASS_OF[node.type]}>", f"{s} {_LABEL} {label}", f"{s} {_PREF} {label}"]
+        out = [
+            f"{s} {_TYPE} <{CLASS_OF[node.type]}>",
+            f"{s} {_CATEGORY} <{CATEGORY_OF[node.type]}>",
+            f"{s} {_LABEL} {label}",
+            f"{s} {_PREF} {label}",
+        ]
         out.extend(f"{s} {_ALT} {_str(name)}" for name in node.alt_labels)
         out.extend(f"{s} {_SYNONYM} {_str(alias)}" for alias in sorted(node.aliases))
         out.extend(f"{s} {_NAME} {_str(name)}" for name in sorted(node.names))
@@ -271,12 +294,19 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
         out.append("")
         yield end.join(out)
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
-        rdf_class = _u(CLASS_OF[kind])
+        rdf_class, category = _u(CLASS_OF[kind]), _u(CATEGORY_OF[kind])
         out = []
         for key, name in names.items():
             s = node_iri[key]
             literal = _str(name)
-            out.extend((f"{s} {_TYPE} {rdf_class}", f"{s} {_LABEL} {literal}", f"{s} {_SCHEMA_NAME} {literal}"))
+            out.extend(
+                (
+                    f"{s} {_TYPE} {rdf_class}",
+                    f"{s} {_CATEGORY} {category}",
+                    f"{s} {_LABEL} {literal}",
+                    f"{s} {_SCHEMA_NAME} {literal}",
+                )
+            )
         if out:
             out.append("")
             yield end.join(out)
@@ -284,9 +314,10 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     # graph holds its biolink:Association, which names the paper), so that dropping graph names (Turtle,
     # N-Triples) leaves no duplicate statement.
     stated: set[str] = set()
+    types = {key: entity.type for key, entity in kg.entities.items()}
     for paper in kg.sorted_papers():
         yield _paper_text(
-            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, stated
+            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, stated, types
         )
     if not cooccurrence:
         return
@@ -340,6 +371,25 @@ _LINK_COUNTS = {"figures": _u(EXO + "figureCount"), "references": _u(EXO + "refe
 _SPAN_SLOTS = tuple((slot, _u(EXO + slot)) for slot in ("text", "start", "end", "passage"))
 
 
+_CATEGORY, _LN_RATIO = _u(BIOLINK + "category"), _u(BIOLINK + "ln_ratio")
+_KNOWLEDGE_LEVEL, _AGENT_TYPE = _u(BIOLINK + "knowledge_level"), _u(BIOLINK + "agent_type")
+_PRIMARY, _AGGREGATOR = _u(BIOLINK + "primary_knowledge_source"), _u(BIOLINK + "aggregator_knowledge_source")
+#: Evidence kind -> the Biolink provenance slots of an association, as (predicate, object) text.
+_EVIDENCE = {
+    kind: (
+        (_KNOWLEDGE_LEVEL, _str(level)),
+        (_AGENT_TYPE, _str(agent)),
+        (_PRIMARY, f"<{_expand_curie(source)}>"),
+        (_AGGREGATOR, f"<{_expand_curie(AGGREGATOR)}>"),
+    )
+    for kind, (level, agent, source) in KNOWLEDGE_SOURCE.items()
+}
+
+
+def _association_iri(subject_type: str | None, object_type: str | None) -> str:
+    return _u(association_class(subject_type, object_type))
+
+
 def _seq(seq: str, items: Sequence[str]) -> list[str]:
     out = [f"{seq} {_TYPE} {_SEQ}"]
     out.extend(f"{seq} <{RDF}_{i}> {item}" for i, item in enumerate(items, start=1))
@@ -347,7 +397,12 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
 
 
 def _paper_text(
-    node: PaperNode, end: str, node_iri: _NodeIris, author_key: Mapping[str, str], stated: set[str]
+    node: PaperNode,
+    end: str,
+    node_iri: _NodeIris,
+    author_key: Mapping[str, str],
+    stated: set[str],
+    types: Mapping[str, str],
 ) -> str:
     """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
     paper = node.paper
@@ -356,7 +411,12 @@ def _paper_text(
     iri = node_iri.__getitem__
     local = _expand("exo.id:paper/" + _local_path(key))
     title = _str(paper.title)
-    out = [f"{s} {_TYPE} {_PAPER_CLASS}", f"{s} {_TITLE} {title}", f"{s} {_LABEL} {title}"]
+    out = [
+        f"{s} {_TYPE} {_PAPER_CLASS}",
+        f"{s} {_CATEGORY} {_PAPER_CLASS}",
+        f"{s} {_TITLE} {title}",
+        f"{s} {_LABEL} {title}",
+    ]
     later: list[str] = []
     for name, predicate in _ID_PREDICATES.items():
         value = getattr(paper, name)
@@ -425,9 +485,11 @@ def _paper_text(
         if triple not in stated:
             stated.add(triple)
             direct.append(triple)
+        kind = _association_iri(types.get(rel.subject), types.get(rel.object))
         out.extend(
             (
-                f"{a} {_TYPE} {_ASSOCIATION}",
+                f"{a} {_TYPE} {kind}",
+                f"{a} {_CATEGORY} {kind}",
                 f"{a} {_SUBJECT} {subject}",
                 f"{a} {_PREDICATE} {predicate}",
                 f"{a} {_OBJECT} {obj}",
@@ -435,6 +497,7 @@ def _paper_text(
                 f"{a} {_RELATION_TYPE} {_str(rel.type)}",
             )
         )
+        out.extend(f"{a} {slot} {value}" for slot, value in _EVIDENCE[evidence_kind(rel.type, rel.score)])
         if rel.novel is not None:
             out.append(f"{a} {_NOVEL} {_lit(rel.novel)}")
         if rel.score is not None:
@@ -450,11 +513,11 @@ def _paper_text(
 _COOCCURRENCE_SLOTS = tuple(
     (_u(iri), attribute)
     for iri, attribute in (
-        (BIOLINK + "has_count", "papers"),
-        (BIOLINK + "has_total", "total_papers"),
-        (EXO + "subjectPaperCount", "source_papers"),
-        (EXO + "objectPaperCount", "target_papers"),
-        (EXO + "expectedCount", "expected"),
+        (BIOLINK + "concept_pair_count", "papers"),
+        (BIOLINK + "dataset_count", "total_papers"),
+        (BIOLINK + "concept_count_subject", "source_papers"),
+        (BIOLINK + "concept_count_object", "target_papers"),
+        (BIOLINK + "expected_count", "expected"),
         (EXO + "enrichment", "enrichment"),
         (EXO + "logOddsRatio", "log_odds"),
         (BIOLINK + "p_value", "p_value"),
@@ -480,11 +543,15 @@ def _cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: _NodeIris) -> It
             f"{subject} {predicate} {obj}",
             f"{a} {_TYPE} {_ASSOCIATION}",
             f"{a} {_TYPE} {_COOCCURRENCE}",
+            f"{a} {_CATEGORY} {_ASSOCIATION}",
             f"{a} {_SUBJECT} {subject}",
             f"{a} {_PREDICATE} {predicate}",
             f"{a} {_OBJECT} {obj}",
         ]
+        out.extend(f"{a} {slot} {value}" for slot, value in _EVIDENCE["cooccurrence"])
         out.extend(f"{a} {slot} {_lit(getattr(edge, attribute))}" for slot, attribute in _COOCCURRENCE_SLOTS)
+        if edge.enrichment > 0:
+            out.append(f"{a} {_LN_RATIO} {_lit(math.log(edge.enrichment))}")
         out.append("")
         yield end.join(out) + _many(f"{a} {_PUBLICATIONS} ", map(iri, edge.supporting), end)
 

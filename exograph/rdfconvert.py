@@ -72,7 +72,9 @@ class SortedPrefixes:
 
 
 #: Tokens of a pyoxigraph Turtle line: a string literal, an IRI, or a prefixed name holding an escape.
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|<[^>\n]*>|([A-Za-z][A-Za-z0-9_.\-]*)?:((?:[^\s"<>;,()\\]|\\.)*\\.(?:[^\s"<>;,()\\]|\\.)*)')
+_TOKEN = re.compile(
+    rb'"(?:[^"\\\n]|\\.)*"|<[^>\n]*>|([A-Za-z][A-Za-z0-9_.\-]*)?:((?:[^\s"<>;,()\\]|\\.)*\\.(?:[^\s"<>;,()\\]|\\.)*)'
+)
 _UNESCAPE = re.compile(rb"\\(.)")
 
 
@@ -103,9 +105,7 @@ class PlainLocalNames:
     def _lines(self, data: bytes) -> bytes:
         if b"\\" not in data:
             return data
-        return b"\n".join(
-            _TOKEN.sub(self._token, line) if b"\\" in line else line for line in data.split(b"\n")
-        )
+        return b"\n".join(_TOKEN.sub(self._token, line) if b"\\" in line else line for line in data.split(b"\n"))
 
     def write(self, data: bytes) -> int:
         text = self.pending + data

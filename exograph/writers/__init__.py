@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 from ..atomic import Destination
 from .graphml import read_graphml, write_graphml
 from .html import write_html
+from .kgx import write_kgx, write_kgx_jsonl
 from .rdf import write_nquads, write_ntriples, write_trig, write_turtle
 from .summary import write_summary_json, write_summary_markdown
 
@@ -23,6 +24,8 @@ __all__ = [
     "read_graphml",
     "write_graphml",
     "write_html",
+    "write_kgx",
+    "write_kgx_jsonl",
     "write_nquads",
     "write_ntriples",
     "write_summary_json",
@@ -31,7 +34,9 @@ __all__ = [
     "write_turtle",
 ]
 
-OutputFormat = Literal["turtle", "ntriples", "nquads", "trig", "graphml", "html", "summary-json", "summary-md"]
+OutputFormat = Literal[
+    "turtle", "ntriples", "nquads", "trig", "graphml", "html", "kgx", "kgx-jsonl", "summary-json", "summary-md"
+]
 OUTPUT_FORMATS: Final[tuple[OutputFormat, ...]] = get_args(OutputFormat)
 Writer = Callable[["KnowledgeGraph", Destination], None]
 
@@ -42,6 +47,8 @@ WRITERS: Final[dict[OutputFormat, Writer]] = {
     "trig": write_trig,
     "graphml": write_graphml,
     "html": write_html,
+    "kgx": write_kgx,
+    "kgx-jsonl": write_kgx_jsonl,
     "summary-json": write_summary_json,
     "summary-md": write_summary_markdown,
 }
@@ -53,6 +60,8 @@ FILE_NAMES: Final[dict[OutputFormat, str]] = {
     "trig": "graph.trig",
     "graphml": "graph.graphml",
     "html": "graph.html",
+    "kgx": "kgx",
+    "kgx-jsonl": "kgx",
     "summary-json": "summary.json",
     "summary-md": "summary.md",
 }

@@ -1,0 +1,227 @@
+"""KGX, the node and edge tables of KG-Hub and the Biolink tooling: TSV (``nodes.tsv``, ``edges.tsv``) or JSON Lines.
+
+Columns follow KGX's conventions: ``id``, ``category``, ``name`` ... for nodes,
+``id``, ``subject``, ``predicate``, ``object``, ``category``, ``knowledge_level``,
+``agent_type``, ``primary_knowledge_source``, ``publications`` ... for edges; in
+TSV a list column is ``|``-joined, in JSON Lines it is a JSON array. Ids are
+CURIEs spelled with Biolink's own prefixes (``PMCID:``, ``doi:``, ``DBSNP:``),
+so that a KG-Hub merge joins them with other graphs. Every edge carries the
+Biolink provenance slots (knowledge level, agent type, knowledge sources),
+chosen per kind of evidence as in the RDF exports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from ..atomic import Destination, atomic_open
+from ..errors import WriteError
+from ..iris import compress
+from ..rdf import relation_predicate
+from ..vocab import AGGREGATOR, CATEGORY_OF, KNOWLEDGE_SOURCE, PREDICATE_OF, association_class, evidence_kind
+
+if TYPE_CHECKING:
+    from ..graph import KnowledgeGraph
+
+__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "biolink_curie", "kgx_edges", "kgx_nodes", "write_kgx", "write_kgx_jsonl"]
+
+NODE_COLUMNS: Final = ("id", "category", "name", "description", "synonym", "xref", "provided_by", "symbol", "full_name")
+EDGE_COLUMNS: Final = (
+    "id",
+    "subject",
+    "predicate",
+    "object",
+    "category",
+    "knowledge_level",
+    "agent_type",
+    "primary_knowledge_source",
+    "aggregator_knowledge_source",
+    "publications",
+    "original_predicate",
+    "concept_pair_count",
+    "concept_count_subject",
+    "concept_count_object",
+    "dataset_count",
+    "expected_count",
+    "ln_ratio",
+    "p_value",
+    "adjusted_p_value",
+)
+_LISTS: Final = frozenset({"category", "synonym", "xref", "provided_by", "publications", "aggregator_knowledge_source"})
+
+#: exograph's CURIE prefix -> Biolink's spelling of the same scheme (Biolink's prefix map, biolink-model 4).
+_BIOLINK_PREFIX: Final = {"PMC": "PMCID", "DOI": "doi", "dbSNP": "DBSNP"}
+_PROVIDED_BY: Final = ["infores:exograph"]
+
+
+def biolink_curie(key: str) -> str:
+    """An exograph node id as Biolink spells the CURIE (``PMC:PMC1`` -> ``PMCID:PMC1``)."""
+    prefix, _, local = key.partition(":")
+    return f"{_BIOLINK_PREFIX[prefix]}:{local}" if prefix in _BIOLINK_PREFIX else key
+
+
+def _short(iri: str) -> str:
+    return compress(iri) or iri
+
+
+def _biolink_predicate(relation_type: str) -> str:
+    """A relation's Biolink predicate; exograph's own (``exo:comparedWith`` ...) become their Biolink parent,
+    ``biolink:related_to`` (as the ontology declares), the source's type staying in ``original_predicate``."""
+    iri = relation_predicate(relation_type)
+    return _short(iri) if iri.startswith(PREDICATE_OF["mentions"].rsplit("/", 1)[0]) else "biolink:related_to"
+
+
+def kgx_nodes(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
+    """Every node as a KGX record, in the same fixed order as the RDF exports."""
+    for node in kg.sorted_entities():
+        yield {
+            "id": biolink_curie(node.key),
+            "category": [_short(CATEGORY_OF[node.type])],
+            "name": node.label,
+            "synonym": node.alt_labels,
+            "provided_by": _PROVIDED_BY,
+            "symbol": next(iter(sorted(node.symbols)), None),
+            "full_name": next(iter(sorted(node.full_names)), None),
+        }
+    for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
+        for key, name in names.items():
+            yield {"id": key, "category": [_short(CATEGORY_OF[kind])], "name": name, "provided_by": _PROVIDED_BY}
+    for paper in kg.sorted_papers():
+        yield {
+            "id": biolink_curie(paper.key),
+            "category": [_short(CATEGORY_OF["Paper"])],
+            "name": paper.paper.title,
+            "description": paper.paper.tldr or paper.paper.abstract,
+            "xref": [biolink_curie(other) for other in paper.paper.ids if other != paper.key],
+            "provided_by": _PROVIDED_BY,
+        }
+
+
+def _evidence(kind: str) -> dict[str, Any]:
+    return _provenance(*KNOWLEDGE_SOURCE[kind])
+
+
+def _provenance(level: str, agent: str, source: str = AGGREGATOR) -> dict[str, Any]:
+    return {
+        "knowledge_level": level,
+        "agent_type": agent,
+        "primary_knowledge_source": source,
+        "aggregator_knowledge_source": [AGGREGATOR],
+    }
+
+
+def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
+    """Every Biolink edge as a KGX record: mentions, publication venues, relations and co-occurrence."""
+    mentions = _short(PREDICATE_OF["mentions"])
+    published_in = _short(PREDICATE_OF["published_in"])
+    # What a paper mentions and where it appeared are assertions of the paper's own record; a mention's agent
+    # (a curator or a model) is not recorded per mention.
+    mentioned = _provenance("knowledge_assertion", "not_provided")
+    bibliographic = _provenance("knowledge_assertion", "manual_agent")
+    for paper in kg.sorted_papers():
+        p = biolink_curie(paper.key)
+        if paper.journal_key:
+            yield {
+                "id": f"{p}/published_in",
+                "subject": p,
+                "predicate": published_in,
+                "object": paper.journal_key,
+                "category": ["biolink:Association"],
+                **bibliographic,
+                "publications": [p],
+            }
+        for entity in sorted(paper.mentions):
+            yield {
+                "id": f"{p}/mentions/{biolink_curie(entity)}",
+                "subject": p,
+                "predicate": mentions,
+                "object": biolink_curie(entity),
+                "category": ["biolink:InformationContentEntityToNamedThingAssociation"],
+                **mentioned,
+                "publications": [p],
+            }
+        for i, rel in enumerate(paper.relations, start=1):
+            subject, obj = kg.entities.get(rel.subject), kg.entities.get(rel.object)
+            yield {
+                "id": f"{p}/relation/{i}",
+                "subject": biolink_curie(rel.subject),
+                "predicate": _biolink_predicate(rel.type),
+                "object": biolink_curie(rel.object),
+                "category": [_short(association_class(subject.type if subject else None, obj.type if obj else None))],
+                **_evidence(evidence_kind(rel.type, rel.score)),
+                "publications": [p],
+                "original_predicate": rel.type,
+            }
+    co = _short(PREDICATE_OF["co_occurs_with"])
+    for edge in kg.cooccurrence:
+        yield {
+            "id": f"cooccurrence/{biolink_curie(edge.source)}/{biolink_curie(edge.target)}",
+            "subject": biolink_curie(edge.source),
+            "predicate": co,
+            "object": biolink_curie(edge.target),
+            "category": ["biolink:Association"],
+            **_evidence("cooccurrence"),
+            "publications": [biolink_curie(k) for k in edge.supporting],
+            "concept_pair_count": edge.papers,
+            "concept_count_subject": edge.source_papers,
+            "concept_count_object": edge.target_papers,
+            "dataset_count": edge.total_papers,
+            "expected_count": edge.expected,
+            "ln_ratio": math.log(edge.enrichment) if edge.enrichment > 0 else None,
+            "p_value": edge.p_value,
+            "adjusted_p_value": edge.p_adjusted,
+        }
+
+
+KgxFormat = Literal["tsv", "jsonl"]
+
+
+def _folder(dest: Destination) -> Path:
+    if not isinstance(dest, (str, os.PathLike)):
+        raise WriteError("KGX is two files (nodes and edges): give a folder, not an open handle", path="<handle>")
+    folder = Path(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _tsv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "|".join(_tsv_cell(v) for v in value)
+    # A TSV cell cannot hold a tab or a line break, and '|' separates list items.
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ").replace("|", "\u2223")
+
+
+def _write_tsv(path: Path, columns: tuple[str, ...], records: Iterator[dict[str, Any]]) -> None:
+    # Written without a CSV dialect: KGX reads cells unquoted, and no cell holds a tab or a line break.
+    with atomic_open(path) as raw:
+        raw.write(("\t".join(columns) + "\n").encode("utf-8"))
+        for record in records:
+            raw.write(("\t".join(_tsv_cell(record.get(c)) for c in columns) + "\n").encode("utf-8"))
+
+
+def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
+    with atomic_open(path) as raw:
+        for record in records:
+            clean = {k: v for k, v in record.items() if v is not None and v != []}
+            raw.write(json.dumps(clean, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+
+
+def write_kgx(kg: KnowledgeGraph, dest: Destination) -> None:
+    """KGX TSV: ``nodes.tsv`` and ``edges.tsv`` in the folder ``dest`` (what ``kgx transform -i tsv`` reads)."""
+    folder = _folder(dest)
+    _write_tsv(folder / "nodes.tsv", NODE_COLUMNS, kgx_nodes(kg))
+    _write_tsv(folder / "edges.tsv", EDGE_COLUMNS, kgx_edges(kg))
+
+
+def write_kgx_jsonl(kg: KnowledgeGraph, dest: Destination) -> None:
+    """KGX JSON Lines: ``nodes.jsonl`` and ``edges.jsonl`` in the folder ``dest``."""
+    folder = _folder(dest)
+    _write_jsonl(folder / "nodes.jsonl", kgx_nodes(kg))
+    _write_jsonl(folder / "edges.jsonl", kgx_edges(kg))

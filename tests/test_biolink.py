@@ -1,0 +1,125 @@
+"""Every Biolink term exograph writes exists in the real Biolink Model (the biolink-model package, offline),
+and the KGX export carries what KG-Hub requires."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from exograph.pipeline import build
+
+BIOLINK = "https://w3id.org/biolink/vocab/"
+yaml = pytest.importorskip("yaml")
+
+
+@cache
+def model() -> dict[str, Any]:
+    try:
+        schema = files("biolink_model") / "schema" / "biolink_model.yaml"
+        return yaml.safe_load(schema.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except (ModuleNotFoundError, FileNotFoundError):
+        pytest.skip("the biolink-model package is not installed")
+
+
+@cache
+def prefix_map() -> dict[str, str]:
+    return json.loads((files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json").read_text())  # type: ignore[no-any-return]
+
+
+def _words(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", camel).lower()
+
+
+def _permissible(enum: str) -> set[str]:
+    return set(model()["enums"][enum]["permissible_values"])
+
+
+@pytest.fixture(params=["seed_build", "corpus_build"])
+def turtle(request: pytest.FixtureRequest) -> list[ox.Triple]:
+    out: Path = request.getfixturevalue(request.param)
+    return [q.triple for q in ox.parse(path=str(out / "graph.ttl"))]
+
+
+def test_every_biolink_class_and_slot_exists_in_the_model(turtle: list[ox.Triple]) -> None:
+    classes, slots = model()["classes"], model()["slots"]
+    used_classes = {
+        t.object.value[len(BIOLINK) :]
+        for t in turtle
+        if t.predicate.value in ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", BIOLINK + "category")
+        and t.object.value.startswith(BIOLINK)
+    }
+    used_slots = {t.predicate.value[len(BIOLINK) :] for t in turtle if t.predicate.value.startswith(BIOLINK)}
+    used_slots |= {
+        t.object.value[len(BIOLINK) :]
+        for t in turtle
+        if t.predicate.value == BIOLINK + "predicate" and t.object.value.startswith(BIOLINK)
+    }
+    assert used_classes and used_slots
+    assert sorted(c for c in used_classes if _words(c) not in classes) == []
+    assert sorted(s for s in used_slots if s.replace("_", " ") not in slots) == []
+
+
+def test_every_association_is_biolink_complete(turtle: list[ox.Triple]) -> None:
+    subjects = {t.subject for t in turtle if t.predicate.value == BIOLINK + "subject"}
+    by_slot: dict[str, dict[Any, list[str]]] = {}
+    for t in turtle:
+        if t.subject in subjects:
+            by_slot.setdefault(t.predicate.value[len(BIOLINK) :], {}).setdefault(t.subject, []).append(t.object.value)
+    for slot in ("knowledge_level", "agent_type", "primary_knowledge_source", "category", "predicate", "object"):
+        assert set(by_slot.get(slot, {})) == subjects, slot
+    assert {v for vs in by_slot.get("knowledge_level", {}).values() for v in vs} <= _permissible("KnowledgeLevelEnum")
+    assert {v for vs in by_slot.get("agent_type", {}).values() for v in vs} <= _permissible("AgentTypeEnum")
+    sources = {v for vs in by_slot.get("primary_knowledge_source", {}).values() for v in vs}
+    assert all(s.startswith("https://w3id.org/biolink/infores/") for s in sources)
+
+
+def test_every_entity_and_paper_has_a_biolink_category(turtle: list[ox.Triple]) -> None:
+    typed = {t.subject for t in turtle if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"}
+    categorised = {t.subject for t in turtle if t.predicate.value == BIOLINK + "category"}
+    mention_nodes = {
+        t.subject
+        for t in turtle
+        if t.object.value.startswith("https://w3id.org/exograph/vocab/M")
+        or t.object.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#Seq"
+    }
+    assert typed - mention_nodes <= categorised
+
+
+def test_kgx_export_follows_kg_hub_conventions(tmp_path: Path) -> None:
+    from .conftest import shared
+
+    result = build([shared("biored/Dev.PubTator")], tmp_path, outputs=["kgx", "kgx-jsonl"], store=False)
+    assert result.ok
+    nodes = [json.loads(line) for line in (tmp_path / "kgx" / "nodes.jsonl").read_text().splitlines()]
+    edges = [json.loads(line) for line in (tmp_path / "kgx" / "edges.jsonl").read_text().splitlines()]
+    header = (tmp_path / "kgx" / "edges.tsv").read_text().splitlines()[0].split("\t")
+    for column in ("id", "subject", "predicate", "object", "knowledge_level", "agent_type", "primary_knowledge_source"):
+        assert column in header
+    assert len((tmp_path / "kgx" / "edges.tsv").read_text().splitlines()) == len(edges) + 1
+    classes, slots = model()["classes"], model()["slots"]
+    ids = {n["id"] for n in nodes}
+    assert len(ids) == len(nodes)
+    for n in nodes:
+        assert n["category"] and all(_words(c.removeprefix("biolink:")) in classes for c in n["category"]), n
+    prefixes = prefix_map()
+    for n in nodes:
+        prefix = n["id"].partition(":")[0]
+        # Schemes Biolink has no prefix for at all: exograph's own ids, Cellosaurus, tmVar and HGVS names.
+        assert prefix in prefixes or prefix in {"exo.id", "CVCL", "tmVar", "HGVS"}, n["id"]
+    for e in edges:
+        assert e["subject"] in ids and e["object"] in ids, e["id"]
+        assert e["predicate"].removeprefix("biolink:").replace("_", " ") in slots
+        assert e["knowledge_level"] in _permissible("KnowledgeLevelEnum")
+        assert e["agent_type"] in _permissible("AgentTypeEnum")
+        assert e["primary_knowledge_source"].startswith("infores:")
+    kinds = {(e["knowledge_level"], e["agent_type"]) for e in edges}
+    assert ("knowledge_assertion", "manual_agent") in kinds  # BioRED's curated relations
+    assert ("statistical_association", "data_analysis_pipeline") in kinds  # co-occurrence
+    assert {e["category"][0] for e in edges} >= {"biolink:GeneToDiseaseAssociation"}
