@@ -123,3 +123,49 @@ def test_kgx_export_follows_kg_hub_conventions(tmp_path: Path) -> None:
     assert ("knowledge_assertion", "manual_agent") in kinds  # BioRED's curated relations
     assert ("statistical_association", "data_analysis_pipeline") in kinds  # co-occurrence
     assert {e["category"][0] for e in edges} >= {"biolink:GeneToDiseaseAssociation"}
+
+
+def _kgx_python() -> str:
+    """The Python of an environment with kgx (kgx pins numpy and pandas versions of its own, so .ci/run
+    installs it apart, in .venv-kgx); EXOGRAPH_KGX_PYTHON names another."""
+    import os
+
+    root = Path(__file__).resolve().parent.parent
+    python = os.environ.get("EXOGRAPH_KGX_PYTHON", str(root / ".venv-kgx" / "bin" / "python"))
+    if not Path(python).is_file():
+        pytest.skip(
+            f"no environment with kgx at {python} (.ci/run makes one: python -m venv .venv-kgx; pip install kgx)"
+        )
+    return python
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl"])
+def test_real_kgx_validate_finds_no_error(corpus_build: Path, tmp_path: Path, fmt: str) -> None:
+    """The real ``kgx validate`` (offline, on the Biolink Model its packages ship) on the KGX export."""
+    import subprocess
+
+    folder = corpus_build / "kgx"
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            _kgx_python(),
+            str(Path(__file__).parent / "kgx_offline.py"),
+            "validate",
+            "-i",
+            fmt,
+            str(folder / f"nodes.{fmt}"),
+            str(folder / f"edges.{fmt}"),
+            "-o",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NO_PROXY": "*"},
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    text = report.read_text() if report.exists() else done.stdout
+    assert "ERROR" not in text, text[:3000]
+    edges = (folder / f"edges.{fmt}").read_text().splitlines()
+    assert len(edges) > 1000

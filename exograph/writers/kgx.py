@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -57,6 +59,20 @@ _LISTS: Final = frozenset({"category", "synonym", "xref", "provided_by", "public
 #: exograph's CURIE prefix -> Biolink's spelling of the same scheme (Biolink's prefix map, biolink-model 4).
 _BIOLINK_PREFIX: Final = {"PMC": "PMCID", "DOI": "doi", "dbSNP": "DBSNP"}
 _PROVIDED_BY: Final = ["infores:exograph"]
+
+
+@cache
+def biolink_prefixes() -> frozenset[str]:
+    """The CURIE prefixes of Biolink's prefix map (from the biolink-model package): the ids KGX accepts."""
+    from importlib.resources import files
+
+    text = (files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json").read_text(encoding="utf-8")
+    return frozenset(json.loads(text)) | {"infores"}
+
+
+def expressible(curie: str) -> bool:
+    """Whether KGX can carry the id: its prefix is Biolink's and it holds no '|' (KGX's list separator)."""
+    return curie.partition(":")[0] in biolink_prefixes() and "|" not in curie
 
 
 def biolink_curie(key: str) -> str:
@@ -216,12 +232,36 @@ def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
 def write_kgx(kg: KnowledgeGraph, dest: Destination) -> None:
     """KGX TSV: ``nodes.tsv`` and ``edges.tsv`` in the folder ``dest`` (what ``kgx transform -i tsv`` reads)."""
     folder = _folder(dest)
-    _write_tsv(folder / "nodes.tsv", NODE_COLUMNS, kgx_nodes(kg))
-    _write_tsv(folder / "edges.tsv", EDGE_COLUMNS, kgx_edges(kg))
+    nodes, edges = _expressible(kg)
+    _write_tsv(folder / "nodes.tsv", NODE_COLUMNS, iter(nodes))
+    _write_tsv(folder / "edges.tsv", EDGE_COLUMNS, iter(edges))
 
 
 def write_kgx_jsonl(kg: KnowledgeGraph, dest: Destination) -> None:
     """KGX JSON Lines: ``nodes.jsonl`` and ``edges.jsonl`` in the folder ``dest``."""
     folder = _folder(dest)
-    _write_jsonl(folder / "nodes.jsonl", kgx_nodes(kg))
-    _write_jsonl(folder / "edges.jsonl", kgx_edges(kg))
+    nodes, edges = _expressible(kg)
+    _write_jsonl(folder / "nodes.jsonl", iter(nodes))
+    _write_jsonl(folder / "edges.jsonl", iter(edges))
+
+
+def _expressible(kg: KnowledgeGraph) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The nodes and edges KGX can carry; the others (ids with no Biolink prefix: exograph's own authors,
+    journals and unnormalised names, Cellosaurus, tmVar, HGVS) are left out with one recorded warning, since
+    ``kgx validate`` and a KG-Hub merge reject them. The RDF exports keep them all."""
+    nodes, skipped = [], Counter[str]()
+    for node in kgx_nodes(kg):
+        if expressible(node["id"]):
+            nodes.append(node)
+        else:
+            skipped[node["id"].partition(":")[0]] += 1
+    ids = {node["id"] for node in nodes}
+    edges = [edge for edge in kgx_edges(kg) if edge["subject"] in ids and edge["object"] in ids]
+    if skipped:
+        kinds = ", ".join(f"{prefix} ({count:,})" for prefix, count in sorted(skipped.items()))
+        kg.diagnostics.warn(
+            "kgx-not-expressible",
+            f"{sum(skipped.values()):,} nodes have ids that Biolink has no prefix for and are not in the KGX "
+            f"export (nor their edges): {kinds}; the RDF exports hold them",
+        )
+    return nodes, edges
