@@ -1,8 +1,13 @@
 """Every IRI exograph writes comes from CURIEs through this one prefix map.
 
 The choices make the output join with public data: MeSH ids become NLM's own
-MeSH RDF IRIs, MONDO and NCBITaxon become OBO PURLs, and NCBI Gene, PubMed and
-PMC use identifiers.org, as Biolink's prefix map does.
+MeSH RDF IRIs, MONDO and NCBITaxon become OBO PURLs and NCBI Gene uses
+identifiers.org, all as Biolink's prefix map does. PubMed and PMC use
+identifiers.org too, where Biolink's map has NCBI's web pages
+(``http://www.ncbi.nlm.nih.gov/pubmed/``, ``.../pmc/``): identifiers.org IRIs are
+the ones Bio2RDF and most public RDF use, and resolve. The KGX export
+(:mod:`exograph.writers.kgx`) spells CURIEs with Biolink's prefixes (``PMCID``,
+``doi``, ``DBSNP``).
 """
 
 from __future__ import annotations

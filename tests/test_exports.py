@@ -16,6 +16,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from exograph import build, read_card
+from exograph.errors import WriteError
 from exograph.pipeline import build as run_build
 from exograph.writers import FILE_NAMES, OUTPUT_FORMATS, WRITERS, read_graphml
 
@@ -28,12 +29,23 @@ BIBO = rdflib.Namespace("http://purl.org/ontology/bibo/")
 PAPER = rdflib.URIRef("http://identifiers.org/pmc/PMC12921707")
 
 
+#: Formats written as several files in a folder (KGX: nodes and edges) and the file names in it.
+FOLDER_FILES = {"kgx": ("nodes.tsv", "edges.tsv"), "kgx-jsonl": ("nodes.jsonl", "edges.jsonl")}
+
+
+def content(path: Path, fmt: str) -> bytes:
+    """An output's bytes: the file's, or a folder format's files one after the other."""
+    if fmt in FOLDER_FILES:
+        return b"".join((path / name).read_bytes() for name in FOLDER_FILES[fmt])
+    return path.read_bytes()
+
+
 @pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
 def test_every_writer_is_deterministic(tmp_path: Path, fmt: str) -> None:
     a = run_build([FIXTURES / "cards"], tmp_path / "a", outputs=[fmt], store=False, incremental=False)
     b = run_build([FIXTURES / "cards"], tmp_path / "b", outputs=[fmt], store=False, incremental=False)
-    data_a = a.outputs[fmt].read_bytes()
-    assert data_a and data_a == b.outputs[fmt].read_bytes()
+    data_a = content(a.outputs[fmt], fmt)
+    assert data_a and data_a == content(b.outputs[fmt], fmt)
 
 
 @pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
@@ -42,6 +54,10 @@ def test_every_writer_accepts_a_handle(tmp_path: Path, fmt: str) -> None:
 
     kg = run_build([SEEDS]).graph
     buffer = io.BytesIO()
+    if fmt in FOLDER_FILES:
+        with pytest.raises(WriteError, match="give a folder"):
+            WRITERS[fmt](kg, buffer)
+        return
     WRITERS[fmt](kg, buffer)
     WRITERS[fmt](kg, tmp_path / FILE_NAMES[fmt])
     assert buffer.getvalue() == (tmp_path / FILE_NAMES[fmt]).read_bytes()
@@ -51,6 +67,9 @@ def test_every_writer_accepts_a_handle(tmp_path: Path, fmt: str) -> None:
 def test_failed_write_leaves_no_partial_file(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     kg = run_build([SEEDS]).graph
     target = tmp_path / FILE_NAMES[fmt]
+    if fmt in FOLDER_FILES:
+        target.mkdir()
+        target = target / FOLDER_FILES[fmt][0]
     target.write_bytes(b"previous build")
 
     def explode(*args, **kwargs):
@@ -63,10 +82,12 @@ def test_failed_write_leaves_no_partial_file(tmp_path: Path, fmt: str, monkeypat
     monkeypatch.setattr(rdf_module, "_lit", explode)
     monkeypatch.setattr(network_module, "page_url", explode)
     monkeypatch.setattr("exograph.writers.summary.summarize", explode)
-    with pytest.raises(KeyboardInterrupt):
-        WRITERS[fmt](kg, target)
+    monkeypatch.setattr("exograph.writers.kgx._tsv_cell", explode)
+    monkeypatch.setattr("exograph.writers.kgx.json", None)
+    with pytest.raises((KeyboardInterrupt, AttributeError)):
+        WRITERS[fmt](kg, target.parent if fmt in FOLDER_FILES else target)
     assert target.read_bytes() == b"previous build"
-    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
 def test_turtle_ntriples_trig_and_rdflib_view_agree(seed_build: Path) -> None:
