@@ -32,6 +32,7 @@ __all__ = [
     "local_curie",
     "normalize_curie",
     "page_url",
+    "shorten",
     "slugify",
 ]
 
@@ -142,6 +143,11 @@ def expand(curie: str) -> str:
     if uri_prefix is None:
         raise UnknownPrefixError(curie)
     return uri_prefix + _iri_safe(local)
+
+
+def shorten(iri: str) -> str:
+    """CURIE for an IRI where one of exograph's prefixes fits, else the IRI itself (for labels and tables)."""
+    return compress(iri) or iri
 
 
 def compress(iri: str) -> str | None:

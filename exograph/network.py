@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .iris import compress, page_url
-from .vocab import PREDICATE_OF
+from .iris import page_url, shorten
+from .vocab import PREDICATE_OF, relation_predicate
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -61,14 +61,6 @@ def paper_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
     }
 
 
-def _predicate(edge_type: str) -> str:
-    """The edge's RDF predicate as a CURIE (``biolink:causes``), the same as in the RDF exports."""
-    from .rdf import relation_predicate
-
-    iri = relation_predicate(edge_type)
-    return compress(iri) or iri
-
-
 def _given_name(path: str) -> str:
     """An input's name as the user gave it; an absolute path (which would leak a home folder) by its file name."""
     from pathlib import PurePath
@@ -109,7 +101,11 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
                     p, key, key=f"mentions/{p}/{key}", type="mentions", count=node.mentions[key], predicate=_MENTIONS
                 )
             for i, rel in enumerate(node.relations, start=1):
-                attrs: dict[str, Any] = {"type": rel.type, "paper": p, "predicate": _predicate(rel.type)}
+                attrs: dict[str, Any] = {
+                    "type": rel.type,
+                    "paper": p,
+                    "predicate": shorten(relation_predicate(rel.type)),
+                }
                 if rel.novel is not None:
                     attrs["novel"] = rel.novel
                 if rel.score is not None:
@@ -135,7 +131,7 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
     return g
 
 
+#: Predicates of the paper and co-occurrence edges as CURIEs, the same as in the RDF exports.
 _AUTHORED_BY, _PUBLISHED_IN, _ABOUT, _MENTIONS, _CO_OCCURS = (
-    compress(PREDICATE_OF[kind]) or PREDICATE_OF[kind]
-    for kind in ("authored_by", "published_in", "about", "mentions", "co_occurs_with")
+    shorten(PREDICATE_OF[kind]) for kind in ("authored_by", "published_in", "about", "mentions", "co_occurs_with")
 )

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .iris import LOCAL, expand, slugify
-from .iris import expand as _expand_curie
+from .iris import LOCAL, expand
 from .vocab import (
     AGGREGATOR,
     BIBO,
@@ -35,6 +34,7 @@ from .vocab import (
     XSD,
     association_class,
     evidence_kind,
+    relation_predicate,
 )
 
 if TYPE_CHECKING:
@@ -133,11 +133,6 @@ def _iri_path(key: str) -> str:
 def paper_graph_iri(paper_key: str) -> str:
     """Name of the graph holding one paper's statements."""
     return _expand("exo.id:graph/" + _local_path(paper_key))
-
-
-def relation_predicate(relation_type: str) -> str:
-    """Predicate IRI for a relation type; unmapped types get a declared-at-runtime exograph term."""
-    return PREDICATE_OF.get(relation_type) or EXO + "relation_" + slugify(relation_type).replace("-", "_")
 
 
 def quads(kg: KnowledgeGraph) -> Iterator[Quad]:
@@ -379,15 +374,11 @@ _EVIDENCE = {
     kind: (
         (_KNOWLEDGE_LEVEL, _str(level)),
         (_AGENT_TYPE, _str(agent)),
-        (_PRIMARY, f"<{_expand_curie(source)}>"),
-        (_AGGREGATOR, f"<{_expand_curie(AGGREGATOR)}>"),
+        (_PRIMARY, f"<{expand(source)}>"),
+        (_AGGREGATOR, f"<{expand(AGGREGATOR)}>"),
     )
     for kind, (level, agent, source) in KNOWLEDGE_SOURCE.items()
 }
-
-
-def _association_iri(subject_type: str | None, object_type: str | None) -> str:
-    return _u(association_class(subject_type, object_type))
 
 
 def _seq(seq: str, items: Sequence[str]) -> list[str]:
@@ -485,7 +476,7 @@ def _paper_text(
         if triple not in stated:
             stated.add(triple)
             direct.append(triple)
-        kind = _association_iri(types.get(rel.subject), types.get(rel.object))
+        kind = _u(association_class(types.get(rel.subject), types.get(rel.object)))
         out.extend(
             (
                 f"{a} {_TYPE} {kind}",

@@ -50,20 +50,30 @@ def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
 
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
+        # Every statement also goes into the default graph (the store keeps a set: duplicates vanish).
         if kg.rdf_cache is not None:
             store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS, lenient=True)
+            store.bulk_extend(_default_copies(quads(kg)))
         else:
-            store.bulk_extend(quads(kg))
-        # The same statements once more in the default graph (the store keeps a set: duplicates vanish).
-        store.bulk_extend(_in_default_graph(quads(kg)))
+            # Generated statements are made once and stored twice, rather than generated again.
+            store.bulk_extend(_with_default_copies(quads(kg)))
         store.flush()
         store.optimize()
         del store
     return Path(path)
 
 
-def _in_default_graph(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+def _default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+    """The statements of named graphs, as default-graph statements."""
     for q in statements:
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            yield ox.Quad(q.subject, q.predicate, q.object)
+
+
+def _with_default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+    """Each statement, followed by its default-graph copy when it sits in a named graph."""
+    for q in statements:
+        yield q
         if not isinstance(q.graph_name, ox.DefaultGraph):
             yield ox.Quad(q.subject, q.predicate, q.object)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .iris import RDF_PREFIXES, VOCAB
+from .iris import RDF_PREFIXES, VOCAB, slugify
 
 __all__ = [
     "ASSOCIATION_CLASS",
@@ -28,6 +28,7 @@ __all__ = [
     "XSD",
     "association_class",
     "evidence_kind",
+    "relation_predicate",
 ]
 
 BIOLINK: Final = RDF_PREFIXES["biolink"]
@@ -86,6 +87,11 @@ PREDICATE_OF: Final[dict[str, str]] = {
     "drug_interact": BIOLINK + "directly_physically_interacts_with",
     "prevent": BIOLINK + "preventative_for_condition",
 }
+
+
+def relation_predicate(relation_type: str) -> str:
+    """Predicate IRI for a relation type; unmapped types get a declared-at-runtime exograph term."""
+    return PREDICATE_OF.get(relation_type) or EXO + "relation_" + slugify(relation_type).replace("-", "_")
 
 
 #: Biolink's namespace of information resources (``infores:`` CURIEs name knowledge sources).

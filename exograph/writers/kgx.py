@@ -16,16 +16,24 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from ..atomic import Destination, atomic_open
+from ..atomic import Destination, atomic_path
 from ..errors import WriteError
-from ..iris import compress
-from ..rdf import relation_predicate
-from ..vocab import AGGREGATOR, CATEGORY_OF, KNOWLEDGE_SOURCE, PREDICATE_OF, association_class, evidence_kind
+from ..iris import shorten
+from ..vocab import (
+    AGGREGATOR,
+    BIOLINK,
+    CATEGORY_OF,
+    KNOWLEDGE_SOURCE,
+    PREDICATE_OF,
+    association_class,
+    evidence_kind,
+    relation_predicate,
+)
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
@@ -81,15 +89,11 @@ def biolink_curie(key: str) -> str:
     return f"{_BIOLINK_PREFIX[prefix]}:{local}" if prefix in _BIOLINK_PREFIX else key
 
 
-def _short(iri: str) -> str:
-    return compress(iri) or iri
-
-
 def _biolink_predicate(relation_type: str) -> str:
     """A relation's Biolink predicate; exograph's own (``exo:comparedWith`` ...) become their Biolink parent,
     ``biolink:related_to`` (as the ontology declares), the source's type staying in ``original_predicate``."""
     iri = relation_predicate(relation_type)
-    return _short(iri) if iri.startswith(PREDICATE_OF["mentions"].rsplit("/", 1)[0]) else "biolink:related_to"
+    return shorten(iri) if iri.startswith(BIOLINK) else "biolink:related_to"
 
 
 def kgx_nodes(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
@@ -97,7 +101,7 @@ def kgx_nodes(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
     for node in kg.sorted_entities():
         yield {
             "id": biolink_curie(node.key),
-            "category": [_short(CATEGORY_OF[node.type])],
+            "category": [shorten(CATEGORY_OF[node.type])],
             "name": node.label,
             "synonym": node.alt_labels,
             "provided_by": _PROVIDED_BY,
@@ -106,11 +110,11 @@ def kgx_nodes(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
         }
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
         for key, name in names.items():
-            yield {"id": key, "category": [_short(CATEGORY_OF[kind])], "name": name, "provided_by": _PROVIDED_BY}
+            yield {"id": key, "category": [shorten(CATEGORY_OF[kind])], "name": name, "provided_by": _PROVIDED_BY}
     for paper in kg.sorted_papers():
         yield {
             "id": biolink_curie(paper.key),
-            "category": [_short(CATEGORY_OF["Paper"])],
+            "category": [shorten(CATEGORY_OF["Paper"])],
             "name": paper.paper.title,
             "description": paper.paper.tldr or paper.paper.abstract,
             "xref": [biolink_curie(other) for other in paper.paper.ids if other != paper.key],
@@ -133,8 +137,8 @@ def _provenance(level: str, agent: str, source: str = AGGREGATOR) -> dict[str, A
 
 def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
     """Every Biolink edge as a KGX record: mentions, publication venues, relations and co-occurrence."""
-    mentions = _short(PREDICATE_OF["mentions"])
-    published_in = _short(PREDICATE_OF["published_in"])
+    mentions = shorten(PREDICATE_OF["mentions"])
+    published_in = shorten(PREDICATE_OF["published_in"])
     # What a paper mentions and where it appeared are assertions of the paper's own record; a mention's agent
     # (a curator or a model) is not recorded per mention.
     mentioned = _provenance("knowledge_assertion", "not_provided")
@@ -168,12 +172,12 @@ def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
                 "subject": biolink_curie(rel.subject),
                 "predicate": _biolink_predicate(rel.type),
                 "object": biolink_curie(rel.object),
-                "category": [_short(association_class(subject.type if subject else None, obj.type if obj else None))],
+                "category": [shorten(association_class(subject.type if subject else None, obj.type if obj else None))],
                 **_evidence(evidence_kind(rel.type, rel.score)),
                 "publications": [p],
                 "original_predicate": rel.type,
             }
-    co = _short(PREDICATE_OF["co_occurs_with"])
+    co = shorten(PREDICATE_OF["co_occurs_with"])
     for edge in kg.cooccurrence:
         yield {
             "id": f"cooccurrence/{biolink_curie(edge.source)}/{biolink_curie(edge.target)}",
@@ -214,35 +218,48 @@ def _tsv_cell(value: Any) -> str:
     return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ").replace("|", "\u2223")
 
 
-def _write_tsv(path: Path, columns: tuple[str, ...], records: Iterator[dict[str, Any]]) -> None:
+def _tsv(path: Path, columns: tuple[str, ...], records: Iterator[dict[str, Any]]) -> None:
     # Written without a CSV dialect: KGX reads cells unquoted, and no cell holds a tab or a line break.
-    with atomic_open(path) as raw:
+    with open(path, "wb") as raw:
         raw.write(("\t".join(columns) + "\n").encode("utf-8"))
         for record in records:
             raw.write(("\t".join(_tsv_cell(record.get(c)) for c in columns) + "\n").encode("utf-8"))
 
 
-def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
-    with atomic_open(path) as raw:
+def _jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
+    with open(path, "wb") as raw:
         for record in records:
             clean = {k: v for k, v in record.items() if v is not None and v != []}
             raw.write(json.dumps(clean, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+
+
+def _write_pair(
+    folder: Path, suffix: str, write_nodes: Callable[[Path], None], write_edges: Callable[[Path], None]
+) -> None:
+    """Nodes and edges are published together: both files are written in full first, so an interrupted write
+    never leaves new nodes beside old edges."""
+    with atomic_path(folder / f"nodes.{suffix}") as nodes, atomic_path(folder / f"edges.{suffix}") as edges:
+        write_nodes(nodes)
+        write_edges(edges)
 
 
 def write_kgx(kg: KnowledgeGraph, dest: Destination) -> None:
     """KGX TSV: ``nodes.tsv`` and ``edges.tsv`` in the folder ``dest`` (what ``kgx transform -i tsv`` reads)."""
     folder = _folder(dest)
     nodes, edges = _expressible(kg)
-    _write_tsv(folder / "nodes.tsv", NODE_COLUMNS, iter(nodes))
-    _write_tsv(folder / "edges.tsv", EDGE_COLUMNS, iter(edges))
+    _write_pair(
+        folder,
+        "tsv",
+        lambda path: _tsv(path, NODE_COLUMNS, iter(nodes)),
+        lambda path: _tsv(path, EDGE_COLUMNS, iter(edges)),
+    )
 
 
 def write_kgx_jsonl(kg: KnowledgeGraph, dest: Destination) -> None:
     """KGX JSON Lines: ``nodes.jsonl`` and ``edges.jsonl`` in the folder ``dest``."""
     folder = _folder(dest)
     nodes, edges = _expressible(kg)
-    _write_jsonl(folder / "nodes.jsonl", iter(nodes))
-    _write_jsonl(folder / "edges.jsonl", iter(edges))
+    _write_pair(folder, "jsonl", lambda path: _jsonl(path, iter(nodes)), lambda path: _jsonl(path, iter(edges)))
 
 
 def _expressible(kg: KnowledgeGraph) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -257,7 +274,8 @@ def _expressible(kg: KnowledgeGraph) -> tuple[list[dict[str, Any]], list[dict[st
             skipped[node["id"].partition(":")[0]] += 1
     ids = {node["id"] for node in nodes}
     edges = [edge for edge in kgx_edges(kg) if edge["subject"] in ids and edge["object"] in ids]
-    if skipped:
+    # Both KGX formats leave out the same ids: said once when a build writes both.
+    if skipped and not any(d.kind == "kgx-not-expressible" for d in kg.diagnostics):
         kinds = ", ".join(f"{prefix} ({count:,})" for prefix, count in sorted(skipped.items()))
         kg.diagnostics.warn(
             "kgx-not-expressible",
