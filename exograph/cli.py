@@ -90,6 +90,19 @@ def build(
         Optional[int],  # noqa: UP045
         typer.Option("--jobs", "-j", min=1, help="Processes reading inputs (default: one per core for many files)."),
     ] = None,
+    mappings: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--mappings", help="SSSOM TSV file (or 'mondo', once fetched) to link ids with (repeatable)."),
+    ] = None,
+    default_mappings: Annotated[
+        bool,
+        typer.Option(
+            "--default-mappings/--no-default-mappings", help="Use MONDO's exact matches to MeSH (shipped; CC0)."
+        ),
+    ] = True,
+    merge_mapped: Annotated[
+        bool, typer.Option("--merge-mapped", help="Merge each clique of exact matches into one node.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,
 ) -> None:
@@ -119,6 +132,9 @@ def build(
                 graphml_full=graphml_full,
                 progress=progress,
                 workers=jobs,
+                mappings=mappings or (),
+                default_mappings=default_mappings,
+                merge_mapped=merge_mapped,
             )
     except ExographError as exc:
         _fail(exc)
@@ -304,7 +320,10 @@ def stats(
 
 @app.command()
 def fetch(
-    ids: Annotated[list[str], typer.Argument(help="PMIDs (123, PMID:123) and PMCIDs (PMC123); commas allowed.")],
+    ids: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(help="PMIDs (123, PMID:123) and PMCIDs (PMC123); commas allowed."),
+    ] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write into (then: exograph build FOLDER).")
     ] = Path("papers"),
@@ -322,10 +341,20 @@ def fetch(
     cache: Annotated[Optional[Path], typer.Option(help="HTTP cache folder (default ~/.cache/exograph/http).")] = None,  # noqa: UP045
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for an answer.")] = 30.0,
     retries: Annotated[int, typer.Option(min=0, help="Retries on 429, 5xx, timeouts and bad answers.")] = 5,
+    mappings: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--mappings", help="Also download a mapping set by name (mondo); then: build --mappings mondo."),
+    ] = None,
+    mappings_url: Annotated[
+        Optional[str], typer.Option(envvar="EXOGRAPH_MAPPINGS_URL", help="URL of the mapping set.")  # noqa: UP045
+    ] = None,
 ) -> None:
     """Download annotated papers by id from PubTator3 (and paper cards), into a folder 'exograph build' reads."""
-    from .fetch import Fetcher
+    from .fetch import Fetcher, fetch_mapping_set
     from .fetch import fetch as run_fetch
+
+    if not ids and not mappings:
+        _fail(ExographError("nothing to fetch: give paper ids, or --mappings mondo"))
 
     client = Fetcher(
         pubtator_url=pubtator_url,
@@ -336,7 +365,14 @@ def fetch(
         log=lambda msg: typer.echo(f"exograph: {msg}", err=True),
     )
     try:
-        report = run_fetch(ids, out, full=full, cards=cards, pubtator=pubtator, fetcher=client)
+        for name in mappings or ():
+            path = fetch_mapping_set(name, url=mappings_url, fetcher=client)
+            typer.echo(
+                f"exograph: mapping set {name!r} saved to {path} (use: exograph build --mappings {name})", err=True
+            )
+        report = (
+            run_fetch(ids, out, full=full, cards=cards, pubtator=pubtator, fetcher=client) if ids else client.report
+        )
     except ExographError as exc:
         _fail(exc)
     for missing in report.missing:

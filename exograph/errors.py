@@ -17,6 +17,7 @@ __all__ = [
     "FetchError",
     "FormatError",
     "InputError",
+    "MappingError",
     "QueryError",
     "ServeError",
     "UnknownPrefixError",
@@ -77,6 +78,10 @@ class CardError(InputError):
 
 class AnnotationError(InputError):
     """A PubTator or BioC file is malformed."""
+
+
+class MappingError(InputError):
+    """An SSSOM mapping set is malformed (header, columns or an id)."""
 
 
 class FormatError(ExographError, ValueError):

@@ -20,13 +20,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import requests
 
 from . import __version__
 from .atomic import atomic_open
-from .errors import CardError, FetchError
+from .errors import CardError, FetchError, FormatError, MappingError
 
 __all__ = [
     "BATCH_SIZE",
@@ -102,6 +102,10 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exograph" / "http"
+
+
 class Fetcher:
     """HTTP client for PubTator3 and the card site, with rate limit, retries and cache."""
 
@@ -123,8 +127,7 @@ class Fetcher:
             "/"
         )
         self.cards_url = (cards_url or os.environ.get("EXOGRAPH_CARDS_URL") or DEFAULT_CARDS_URL).rstrip("/")
-        default_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exograph" / "http"
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache()
         self.limiter = _RateLimiter(requests_per_second)
         self.timeout = timeout
         self.retries = retries
@@ -316,6 +319,43 @@ def _validate_card(body: bytes) -> None:
         parse_card(body.decode("utf-8"), "<download>")
     except CardError as exc:
         raise ValueError(f"not a paper card: {exc.message}") from None
+
+
+#: Mapping sets ``exograph fetch --mappings NAME`` downloads: MONDO's full SSSOM set (every vocabulary it maps to:
+#: MeSH, OMIM, DOID, Orphanet, NCIT, UMLS ...), published with each MONDO release.
+MAPPING_SETS: Final[dict[str, str]] = {"mondo": "http://purl.obolibrary.org/obo/mondo/mappings/mondo.sssom.tsv"}
+
+
+def _validate_sssom(body: bytes) -> None:
+    from .sssom import parse_sssom
+
+    _validate_text(body)
+    try:
+        mapping_set = parse_sssom(body.decode("utf-8"), "<download>")
+    except MappingError as exc:
+        raise ValueError(f"not an SSSOM mapping set: {exc.message} (line {exc.line})") from None
+    if not mapping_set.mappings:
+        raise ValueError("an SSSOM mapping set with no usable mapping")
+
+
+def mapping_set_path(name: str, cache_dir: str | Path | None = None) -> Path:
+    """Where ``exograph fetch --mappings NAME`` keeps a downloaded mapping set (``exograph build --mappings NAME``
+    reads it from there)."""
+    if name not in MAPPING_SETS:
+        raise FormatError(name, MAPPING_SETS, what="mapping set")
+    base = Path(cache_dir) if cache_dir is not None else _default_cache().parent / "mappings"
+    return base / f"{name}.sssom.tsv"
+
+
+def fetch_mapping_set(name: str, *, url: str | None = None, fetcher: Fetcher | None = None) -> Path:
+    """Download a named mapping set (validated as SSSOM before it is kept) to :func:`mapping_set_path`."""
+    target = mapping_set_path(name)
+    client = fetcher or Fetcher()
+    body = client.get(url or os.environ.get("EXOGRAPH_MAPPINGS_URL") or MAPPING_SETS[name], _validate_sssom)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(target) as handle:
+        handle.write(body)
+    return target
 
 
 def fetch(

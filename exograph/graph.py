@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import rdflib
 
     from .cooccurrence import CoOccurrence
+    from .sssom import Mapping
 
 __all__ = ["EntityNode", "KnowledgeGraph", "PaperNode", "build_graph"]
 
@@ -46,6 +47,8 @@ class EntityNode:
     ranks: dict[str, None] = field(default_factory=dict)
     raw_ids: dict[str, None] = field(default_factory=dict)
     papers: set[str] = field(default_factory=set)
+    #: Other ids of this entity: the ids merged into it through exact-match mappings (``--merge-mapped``).
+    xrefs: dict[str, None] = field(default_factory=dict)
     #: The last Entity record folded in: readers share one record between papers that describe an entity
     #: identically, and folding the same record again only adds to its name count.
     last: Entity | None = field(default=None, repr=False, compare=False)
@@ -65,6 +68,7 @@ class EntityNode:
             self.ranks,
             self.raw_ids,
             self.papers,
+            self.xrefs,
         )
 
     @property
@@ -90,6 +94,7 @@ class EntityNode:
             (self.common_names, other.common_names),
             (self.ranks, other.ranks),
             (self.raw_ids, other.raw_ids),
+            (self.xrefs, other.xrefs),
         ):
             if theirs:
                 for value in theirs:
@@ -181,6 +186,10 @@ class KnowledgeGraph:
         #: Author name -> author node id (``kg.author_key[name]``; a paper's authors in byline order are
         #: ``[kg.author_key[a] for a in node.paper.authors]``).
         self.author_key = LocalKeys("author")
+        #: SSSOM mappings between ids of this graph (see :mod:`exograph.mapping`), sorted.
+        self.mappings: list[Mapping] = []
+        #: Cliques of exact matches that were not merged into one node (two ids of one scheme), sorted.
+        self.unmerged_cliques: list[tuple[str, ...]] = []
 
     # -- building -----------------------------------------------------------------
     def add(self, paper: Paper) -> None:

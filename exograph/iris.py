@@ -1,17 +1,20 @@
 """Every IRI exograph writes comes from CURIEs through this one prefix map.
 
-The choices make the output join with public data: MeSH ids become NLM's own
-MeSH RDF IRIs, MONDO and NCBITaxon become OBO PURLs and NCBI Gene uses
-identifiers.org, all as Biolink's prefix map does. PubMed and PMC use
-identifiers.org too, where Biolink's map has NCBI's web pages
-(``http://www.ncbi.nlm.nih.gov/pubmed/``, ``.../pmc/``): identifiers.org IRIs are
-the ones Bio2RDF and most public RDF use, and resolve. The KGX export
-(:mod:`exograph.writers.kgx`) spells CURIEs with Biolink's prefixes (``PMCID``,
-``doi``, ``DBSNP``).
+The prefixes and IRIs of every scheme Biolink knows are read from the Biolink
+Model's own prefix map (the ``biolink-model`` package), so CURIEs are spelled as
+Biolink, KGX and KG-Hub spell them (``PMCID:``, ``doi:``, ``DBSNP:``) and MeSH,
+NCBI Gene, MONDO, NCBITaxon, OMIM and the other OBO ids expand to the IRIs
+Biolink uses (NLM's MeSH RDF, identifiers.org, OBO PURLs). Two IRIs differ on
+purpose: Biolink maps ``PMID`` and ``PMCID`` to NCBI's web pages
+(``http://www.ncbi.nlm.nih.gov/pubmed/``), exograph to identifiers.org, which
+resolves and is what Bio2RDF and most public RDF use (see ``_IRI_OVERRIDES``).
+Schemes Biolink has no prefix for (Cellosaurus, tmVar, HGVS) and exograph's own
+namespaces are declared here.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -26,6 +29,7 @@ __all__ = [
     "LOCAL",
     "RDF_PREFIXES",
     "VOCAB",
+    "biolink_prefix_map",
     "compress",
     "converter",
     "expand",
@@ -40,21 +44,33 @@ BASE: Final = "https://w3id.org/exograph/"
 VOCAB: Final = BASE + "vocab/"
 LOCAL: Final = BASE + "id/"
 
-# prefix -> (IRI prefix, synonyms seen in inputs)
-_RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
-    "NCBIGene": ("http://identifiers.org/ncbigene/", ("ncbigene", "NCBI Gene", "NCBIGENE", "EntrezGene", "GENE")),
-    "MESH": ("http://id.nlm.nih.gov/mesh/", ("mesh", "MeSH", "Mesh")),
-    "MONDO": ("http://purl.obolibrary.org/obo/MONDO_", ("mondo",)),
-    "NCBITaxon": ("http://purl.obolibrary.org/obo/NCBITaxon_", ("ncbitaxon", "taxon", "NCBITAXON", "TAXON")),
-    "DOI": ("https://doi.org/", ("doi",)),
-    "PMC": ("http://identifiers.org/pmc/", ("pmc", "PMCID", "pmcid")),
-    "PMID": ("http://identifiers.org/pubmed/", ("pmid", "pubmed", "PUBMED")),
-    "OMIM": ("http://purl.obolibrary.org/obo/OMIM_", ("omim", "MIM")),
-    "dbSNP": ("http://identifiers.org/dbsnp/", ("dbsnp", "DBSNP", "RS")),
+#: The schemes exograph writes, by Biolink's prefix, with the other spellings seen in inputs.
+_BIOLINK_SCHEMES: Final[dict[str, tuple[str, ...]]] = {
+    "NCBIGene": ("ncbigene", "NCBI Gene", "NCBIGENE", "EntrezGene", "GENE"),
+    "MESH": ("mesh", "MeSH", "Mesh"),
+    "MONDO": ("mondo",),
+    "NCBITaxon": ("ncbitaxon", "taxon", "NCBITAXON", "TAXON"),
+    "doi": ("DOI",),
+    "PMCID": ("PMC", "pmc", "pmcid"),
+    "PMID": ("pmid", "pubmed", "PUBMED"),
+    "OMIM": ("omim", "MIM"),
+    "DBSNP": ("dbSNP", "dbsnp", "RS"),
+    "CHEBI": ("chebi",),
+    "HP": ("hp",),
+    "DOID": ("doid",),
+    "UMLS": ("umls",),
+    "NCIT": ("ncit",),
+}
+
+#: Where exograph's IRI deliberately differs from Biolink's (Biolink: NCBI's web pages; these resolve as data).
+_IRI_OVERRIDES: Final[dict[str, str]] = {
+    "PMID": "http://identifiers.org/pubmed/",
+    "PMCID": "http://identifiers.org/pmc/",
+}
+
+#: Schemes with no Biolink prefix, and exograph's own namespaces.
+_OWN_SCHEMES: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "CVCL": ("http://identifiers.org/cellosaurus/CVCL_", ("cellosaurus", "Cellosaurus", "CELLOSAURUS")),
-    "CHEBI": ("http://purl.obolibrary.org/obo/CHEBI_", ("chebi",)),
-    "HP": ("http://purl.obolibrary.org/obo/HP_", ("hp",)),
-    "DOID": ("http://purl.obolibrary.org/obo/DOID_", ("doid",)),
     # tmVar and HGVS variant names have no public resolver; they live in exograph's id space.
     "tmVar": (LOCAL + "tmVar/", ("tmvar", "TMVAR")),
     "HGVS": (LOCAL + "HGVS/", ("hgvs",)),
@@ -62,6 +78,29 @@ _RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "exo": (VOCAB, ()),
     "exo.id": (LOCAL, ()),
 }
+
+
+def biolink_prefix_map() -> dict[str, str]:
+    """Biolink's CURIE prefix map (prefix -> IRI prefix), as the ``biolink-model`` package ships it."""
+    from importlib.resources import files
+
+    text = (files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json").read_text(encoding="utf-8")
+    loaded: dict[str, str] = json.loads(text)
+    return loaded
+
+
+def _records() -> dict[str, tuple[str, tuple[str, ...]]]:
+    biolink = biolink_prefix_map()
+    records: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for prefix, synonyms in _BIOLINK_SCHEMES.items():
+        # A KeyError here means a Biolink release renamed a prefix exograph writes: fail loudly at import.
+        records[prefix] = (_IRI_OVERRIDES.get(prefix, biolink[prefix]), synonyms)
+    records.update(_OWN_SCHEMES)
+    return records
+
+
+# prefix -> (IRI prefix, synonyms seen in inputs)
+_RECORDS: Final[dict[str, tuple[str, tuple[str, ...]]]] = _records()
 
 converter: Final = curies.Converter(
     [
@@ -82,6 +121,8 @@ RDF_PREFIXES: Final[dict[str, str]] = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "schema": "http://schema.org/",
+    "semapv": "https://w3id.org/semapv/vocab/",
+    "sssom": "https://w3id.org/sssom/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     **{prefix: uri for prefix, (uri, _) in _RECORDS.items()},
@@ -124,13 +165,13 @@ def normalize_curie(raw: str) -> str:
     if standard is None:
         raise UnknownPrefixError(raw)
     local = local.strip()
-    if standard == "PMC" and not local.upper().startswith("PMC"):
+    if standard == "PMCID" and not local.upper().startswith("PMC"):
         local = "PMC" + local
-    if standard == "PMC":
+    if standard == "PMCID":
         local = local.upper()
     if standard == "CVCL" and local.upper().startswith("CVCL_"):
         local = local[5:]
-    if standard == "dbSNP" and not local.lower().startswith("rs"):
+    if standard == "DBSNP" and not local.lower().startswith("rs"):
         local = "rs" + local
     return f"{standard}:{local}"
 
@@ -215,11 +256,13 @@ _PAGES: Final[dict[str, str]] = {
     "DOID": "http://purl.obolibrary.org/obo/DOID_{}",
     "CHEBI": "http://purl.obolibrary.org/obo/CHEBI_{}",
     "NCBITaxon": "https://www.ncbi.nlm.nih.gov/Taxonomy/Browser/wwwtax.cgi?id={}",
-    "DOI": "https://doi.org/{}",
-    "PMC": "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/",
+    "doi": "https://doi.org/{}",
+    "PMCID": "https://www.ncbi.nlm.nih.gov/pmc/articles/{}/",
     "PMID": "https://pubmed.ncbi.nlm.nih.gov/{}/",
     "OMIM": "https://omim.org/entry/{}",
-    "dbSNP": "https://www.ncbi.nlm.nih.gov/snp/{}",
+    "DBSNP": "https://www.ncbi.nlm.nih.gov/snp/{}",
+    "UMLS": "https://uts.nlm.nih.gov/uts/umls/concept/{}",
+    "NCIT": "http://purl.obolibrary.org/obo/NCIT_{}",
     "CVCL": "https://www.cellosaurus.org/CVCL_{}",
 }
 

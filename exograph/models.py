@@ -142,9 +142,9 @@ class Paper(Record):
         if self.pmid:
             out.append(f"PMID:{self.pmid}")
         if self.pmcid:
-            out.append(f"PMC:{self.pmcid}")
+            out.append(f"PMCID:{self.pmcid}")
         if self.doi:
-            out.append(f"DOI:{self.doi}")
+            out.append(f"doi:{self.doi}")
         return tuple(out)
 
     @property

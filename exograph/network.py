@@ -32,6 +32,9 @@ def entity_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
         "source_ids": sorted(node.raw_ids),
         "paper_count": len(node.papers),
         "url": page_url(node.curie) if node.curie else None,
+        # Ids merged into this node through exact-match mappings (--merge-mapped), each with its source page.
+        "xrefs": list(node.xrefs),
+        "xref_urls": [page_url(xref) or "" for xref in node.xrefs],
     }
 
 
@@ -111,6 +114,17 @@ def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiD
                 if rel.score is not None:
                     attrs["score"] = rel.score
                 g.add_edge(rel.subject, rel.object, key=f"{rel.type}/{p}/{i}", **attrs)
+    for m in kg.mappings:
+        if m.subject in kg.entities and m.object in kg.entities:
+            g.add_edge(
+                m.subject,
+                m.object,
+                key=f"{m.predicate}/{m.subject}/{m.object}/{m.mapping_set}",
+                type=m.predicate.partition(":")[2],
+                predicate=m.predicate,
+                justification=shorten(m.justification),
+                mapping_set=m.mapping_set,
+            )
     for edge in kg.cooccurrence:
         g.add_edge(
             edge.source,

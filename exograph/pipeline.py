@@ -27,6 +27,7 @@ from .errors import InputError
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
 from .readers import InputFormat, iter_input_files, read_papers
+from .sssom import DEFAULT_MAPPINGS
 from .textio import STDIN
 from .writers import DEFAULT_OUTPUTS, FILE_NAMES, WRITERS, OutputFormat
 
@@ -300,11 +301,17 @@ def build(
     graphml_full: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    mappings: Sequence[str | Path] = (),
+    default_mappings: bool = True,
+    merge_mapped: bool = False,
 ) -> BuildResult:
     """Read inputs, build the graph and write outputs to ``out_dir`` (nothing is written without one).
 
     ``workers`` sets how many processes read the inputs (default: one per core
     for large inputs, else one); the graph is the same whatever the number.
+    ``mappings`` are SSSOM files applied besides MONDO's exact matches to MeSH
+    (unless ``default_mappings`` is false): mapped ids are linked, and with
+    ``merge_mapped`` each clique of exact matches becomes one node.
 
     >>> from exograph import build
     >>> result = build(["seeds/"])
@@ -330,6 +337,10 @@ def build(
         )
     if not kg.papers and result.failures:
         return result
+    sources = [*([DEFAULT_MAPPINGS] if default_mappings else []), *mappings]
+    if sources:
+        with _timed(result, "mappings"):
+            _apply_mappings(kg, result, sources, merge=merge_mapped, strict=strict)
     rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
     if out is not None and (store or rdf_outputs):
         # RDF generation starts with entity and paper statements, which do not need co-occurrence.
@@ -362,6 +373,34 @@ def build(
             kg.rdf_cache = None
         kg.discard_cooccurrence_text()
     return result
+
+
+def _apply_mappings(
+    kg: KnowledgeGraph, result: BuildResult, sources: Sequence[str | Path], *, merge: bool, strict: bool
+) -> None:
+    """Link (and with ``merge``, merge) the graph's ids through SSSOM mapping sets; a malformed set is a failure
+    like a malformed input: reported with file and line, the build going on without it."""
+    from .mapping import link_mappings, merge_mapped
+    from .sssom import MappingSet, read_sssom
+
+    sets: list[MappingSet] = []
+    for source in sources:
+        try:
+            if isinstance(source, str) and not Path(source).exists() and source.isidentifier():
+                from .fetch import mapping_set_path  # a set downloaded by 'exograph fetch --mappings NAME'
+
+                named = mapping_set_path(source)
+                if not named.is_file():
+                    raise InputError(f"mapping set {source!r} is not downloaded: exograph fetch --mappings {source}")
+                source = named
+            sets.append(read_sssom(source))
+        except InputError as exc:
+            if strict:
+                raise
+            result.failures.append(exc)
+    link_mappings(kg, sets)
+    if merge:
+        merge_mapped(kg)
 
 
 def _write_outputs(

@@ -9,6 +9,7 @@ can be replaced by dropping its graph.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import math
 import re
@@ -16,7 +17,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .iris import LOCAL, expand
+from .iris import LOCAL, expand, url_iri
+from .sssom import MATCH_PREDICATES
 from .vocab import (
     AGGREGATOR,
     BIBO,
@@ -26,11 +28,13 @@ from .vocab import (
     DCT,
     EXO,
     KNOWLEDGE_SOURCE,
+    OWL,
     PREDICATE_OF,
     RDF,
     RDFS,
     SCHEMA,
     SKOS,
+    SSSOM,
     XSD,
     association_class,
     evidence_kind,
@@ -43,9 +47,12 @@ if TYPE_CHECKING:
 
     from .cooccurrence import CoOccurrence
     from .graph import KnowledgeGraph, PaperNode
+    from .sssom import Mapping as SssomMapping
 
 __all__ = [
     "chunk_stream",
+    "mapping_iri",
+    "mapping_set_iri",
     "node_iri",
     "nquads_chunks",
     "ntriples_chunks",
@@ -122,7 +129,7 @@ def node_iri(key: str) -> str:
 
 
 def _local_path(key: str) -> str:
-    """A CURIE as a path below exograph's id space ('PMC:PMC1' -> 'PMC/PMC1')."""
+    """A CURIE as a path below exograph's id space ('PMCID:PMC1' -> 'PMCID/PMC1')."""
     return key.replace(":", "/", 1) if not key.startswith("exo.id:") else key[len("exo.id:") :]
 
 
@@ -283,11 +290,14 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
         ):
             if values:
                 out.extend(f"{s} {predicate} {_str(value)}" for value in sorted(values))
+        out.extend(f"{s} {_XREF} {node_iri[xref]}" for xref in node.xrefs)
         out.append(f"{s} {_IDENTIFIER} {_str(node.key)}")
         out.append(f"{s} {_NORMALISED} {_lit(node.curie is not None)}")
         out.append(f"{s} {_PAPER_COUNT} {_lit(len(node.papers))}")
         out.append("")
         yield end.join(out)
+    if kg.mappings:
+        yield _mapping_text(kg.mappings, node_iri)
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
         rdf_class, category = _u(CLASS_OF[kind]), _u(CATEGORY_OF[kind])
         out = []
@@ -498,6 +508,59 @@ def _paper_text(
     if direct:
         direct.append("")
     return head + about + mentions + end.join(out) + " .\n".join(direct)
+
+
+_XREF, _AXIOM = _u(BIOLINK + "xref"), _u(OWL + "Axiom")
+_ANNOTATED = tuple(_u(OWL + name) for name in ("annotatedSource", "annotatedProperty", "annotatedTarget"))
+_JUSTIFICATION, _CONFIDENCE = _u(SSSOM + "mapping_justification"), _u(SSSOM + "confidence")
+_SUBJECT_LABEL, _OBJECT_LABEL = _u(SSSOM + "subject_label"), _u(SSSOM + "object_label")
+_MAPPING_SET, _SOURCE = _u(SSSOM + "MappingSet"), _u(DCT + "source")
+
+
+def mapping_iri(m: SssomMapping) -> str:
+    """IRI of the axiom that carries one mapping's provenance (stable: from its ids, predicate and set)."""
+    set_hash = hashlib.sha256(m.mapping_set.encode("utf-8")).hexdigest()[:12]
+    predicate = m.predicate.partition(":")[2]
+    return f"{LOCAL}mapping/{_iri_path(m.subject)}/{predicate}/{_iri_path(m.object)}/{set_hash}"
+
+
+def _mapping_text(mappings: Iterable[SssomMapping], node_iri: _NodeIris) -> str:
+    """SSSOM mappings as the direct SKOS statement plus an ``owl:Axiom`` with its provenance (as SSSOM's own
+    RDF form does), so a query can both follow ``skos:exactMatch`` and ask who made the mapping and how."""
+    end = " .\n"
+    out: list[str] = []
+    sets: set[str] = set()
+    for m in mappings:
+        s, o, p = node_iri[m.subject], node_iri[m.object], _u(MATCH_PREDICATES[m.predicate])
+        a = _u(mapping_iri(m))
+        out += [
+            f"{s} {p} {o}",
+            f"{a} {_TYPE} {_AXIOM}",
+            f"{a} {_ANNOTATED[0]} {s}",
+            f"{a} {_ANNOTATED[1]} {p}",
+            f"{a} {_ANNOTATED[2]} {o}",
+            f"{a} {_JUSTIFICATION} {_u(url_iri(m.justification) or _UNSPECIFIED)}",
+            f"{a} {_SOURCE} {_u(mapping_set_iri(m.mapping_set))}",
+        ]
+        if m.subject_label is not None:
+            out.append(f"{a} {_SUBJECT_LABEL} {_str(m.subject_label)}")
+        if m.object_label is not None:
+            out.append(f"{a} {_OBJECT_LABEL} {_str(m.object_label)}")
+        if m.confidence is not None:
+            out.append(f"{a} {_CONFIDENCE} {_lit(m.confidence)}")
+        sets.add(m.mapping_set)
+    for mapping_set in sorted(sets):
+        out.append(f"{_u(mapping_set_iri(mapping_set))} {_TYPE} {_MAPPING_SET}")
+    out.append("")
+    return end.join(out)
+
+
+_UNSPECIFIED = "https://w3id.org/semapv/vocab/UnspecifiedMatching"
+
+
+def mapping_set_iri(set_id: str) -> str:
+    """A mapping set's id as an IRI: itself when it is one (SSSOM asks for that), else one in exograph's id space."""
+    return url_iri(set_id) or _expand("exo.id:mapping-set/" + set_id)
 
 
 #: Statistic slots of a co-occurrence association: (predicate, CoOccurrence attribute).

@@ -124,7 +124,7 @@ class PlainLocalNames:
 
 #: Namespaces whose local names hold a '/' by construction (exograph's own ids, DOIs), so they would always
 #: need an escape: the serialiser is not given them, and writes their IRIs in full without a filter pass.
-_ALWAYS_ESCAPED = frozenset({"exo.id", "DOI"})
+_ALWAYS_ESCAPED = frozenset({"exo.id", "doi"})
 
 
 def convert(

@@ -25,6 +25,7 @@ __all__ = [
     "RDFS",
     "SCHEMA",
     "SKOS",
+    "SSSOM",
     "XSD",
     "association_class",
     "evidence_kind",
@@ -40,6 +41,7 @@ RDFS: Final = RDF_PREFIXES["rdfs"]
 XSD: Final = RDF_PREFIXES["xsd"]
 OWL: Final = RDF_PREFIXES["owl"]
 BIBO: Final = RDF_PREFIXES["bibo"]
+SSSOM: Final = RDF_PREFIXES["sssom"]
 EXO: Final = VOCAB
 
 #: Node type -> RDF class.

@@ -100,6 +100,9 @@ def make_handler(state: Recorded) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps({"PubTator3": docs}).encode(), "application/json")
             elif url.path == "/pubtator/publications/pmc_export/biocxml":
                 self._send(200, _pmc_collection(query.get("pmcids", [""])[0].split(",")), "application/xml")
+            elif url.path == "/mappings/mondo.sssom.tsv":
+                path = SHARED_DATA / "mappings" / "mondo_exactmatch_mesh.sssom.tsv"
+                self._send(200, path.read_bytes(), "text/tab-separated-values")
             elif url.path == "/cards/PMC12921707":
                 self._send(200, SEED.read_bytes(), "text/markdown; charset=utf-8")
             elif url.path == "/cards/PMC12921707/full.md":

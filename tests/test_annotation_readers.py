@@ -142,7 +142,7 @@ def test_card_and_pubtator_for_the_same_paper_are_one_node(tmp_path: Path) -> No
     kg = build([tmp_path]).graph
     assert list(kg.papers) == ["PMID:31415926"]
     node = kg.papers["PMID:31415926"]
-    assert node.paper.ids == ("PMID:31415926", "PMC:PMC12921707", "DOI:10.3389/fonc.2025.1583295")
+    assert node.paper.ids == ("PMID:31415926", "PMCID:PMC12921707", "doi:10.3389/fonc.2025.1583295")
     assert node.mentions["NCBIGene:7422"] == 1 and node.paper.tldr is not None
     assert kg.merges["paper"] == 1
     assert sorted(node.sources) == sorted([str(tmp_path / "card.md"), str(tmp_path / "same.pubtator")])

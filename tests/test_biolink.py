@@ -88,6 +88,8 @@ def test_every_entity_and_paper_has_a_biolink_category(turtle: list[ox.Triple]) 
         for t in turtle
         if t.object.value.startswith("https://w3id.org/exograph/vocab/M")
         or t.object.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#Seq"
+        # SSSOM provenance records (a mapping's owl:Axiom, its mapping set) are not Biolink nodes.
+        or t.object.value in ("http://www.w3.org/2002/07/owl#Axiom", "https://w3id.org/sssom/MappingSet")
     }
     assert typed - mention_nodes <= categorised
 
@@ -169,3 +171,43 @@ def test_real_kgx_validate_finds_no_error(corpus_build: Path, tmp_path: Path, fm
     assert "ERROR" not in text, text[:3000]
     edges = (folder / f"edges.{fmt}").read_text().splitlines()
     assert len(edges) > 1000
+
+
+#: Where exograph's IRI deliberately differs from Biolink's (identifiers.org instead of NCBI's web pages; README).
+_IRI_DIFFERS = {"PMID", "PMCID"}
+
+
+def test_prefixes_are_biolinks_spelling_and_iri() -> None:
+    """Every scheme exograph writes that Biolink knows uses Biolink's prefix (no 'PMC', 'DOI', 'dbSNP') and,
+    but for PubMed and PMC, Biolink's IRI, so CURIEs and IRIs join with Biolink and KG-Hub data."""
+    from exograph.iris import converter, normalize_curie
+
+    biolink = prefix_map()
+    by_iri = {iri: prefix for prefix, iri in biolink.items()}
+    for prefix, iri in converter.bimap.items():
+        if prefix in biolink:
+            assert (iri == biolink[prefix]) != (prefix in _IRI_DIFFERS), prefix
+        else:
+            # A scheme we write under our own prefix must not be one Biolink spells differently.
+            assert iri not in by_iri, f"{prefix}: Biolink spells {iri} as {by_iri.get(iri)}"
+    for raw, expected in [
+        ("PMC:PMC1", "PMCID:PMC1"),
+        ("pmc:12", "PMCID:PMC12"),
+        ("DOI:10.1/x", "doi:10.1/x"),
+        ("dbSNP:rs7", "DBSNP:rs7"),
+        ("RS:7", "DBSNP:rs7"),
+    ]:
+        assert normalize_curie(raw) == expected
+
+
+@pytest.mark.parametrize("output", ["graph.ttl", "graph.graphml", "graph.html", "kgx/nodes.tsv", "kgx/edges.tsv"])
+def test_every_export_spells_curies_as_biolink(corpus_build: Path, seed_build: Path, output: str) -> None:
+    """The RDF prefixes, GraphML node ids, the HTML view and KGX all use Biolink's spellings."""
+    for out in (seed_build, corpus_build):
+        path = out / output
+        if not path.exists():
+            pytest.skip(f"{output} is not among the fixture's outputs")
+        text = path.read_text(encoding="utf-8")
+        for old in ("PMC:PMC", "DOI:10.", "dbSNP:rs", "@prefix PMC:", "@prefix DOI:"):
+            assert old not in text, (out.name, output, old)
+    assert "PMCID:PMC12921707" in (seed_build / output).read_text(encoding="utf-8") or output.startswith("kgx/edges")

@@ -160,7 +160,7 @@ def test_trig_has_one_named_graph_per_paper(multi_build: Path) -> None:
     ds = rdflib.Dataset()
     ds.parse(multi_build / "graph.trig", format="trig")
     names = sorted(str(g.identifier) for g in ds.graphs() if "/graph/" in str(g.identifier))
-    assert names == [f"https://w3id.org/exograph/id/graph/PMC/PMC100000{i}" for i in range(1, 5)]
+    assert names == [f"https://w3id.org/exograph/id/graph/PMCID/PMC100000{i}" for i in range(1, 5)]
     graph_a = ds.graph(rdflib.URIRef(names[0]))
     assert (rdflib.URIRef("http://identifiers.org/pmc/PMC1000001"), None, None) in graph_a
     assert (rdflib.URIRef("http://identifiers.org/pmc/PMC1000002"), None, None) not in graph_a

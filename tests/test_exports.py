@@ -187,7 +187,7 @@ def test_turtle_recovers_every_entity(seed_build: Path) -> None:
 def test_graphml_recovers_every_paper_field_and_entity(seed_build: Path) -> None:
     paper = read_card(SEED)
     g = read_graphml(seed_build / "graph.graphml")
-    p = g.nodes["PMC:PMC12921707"]
+    p = g.nodes["PMCID:PMC12921707"]
     assert p["type"] == "Paper" and p["title"] == paper.title
     assert p["authors"] == list(paper.authors)
     assert (p["journal"], p["date"], p["pmcid"], p["doi"]) == (
@@ -252,7 +252,7 @@ def test_hostile_strings_survive_every_export_as_data(tmp_path: Path) -> None:
         assert str(g.value(PAPER, DCTERMS.title)) == title
         assert str(g.value(fisetin, RDFS.label)) == HOSTILE.replace(",", " ")
     graphml = read_graphml(out / "graph.graphml")
-    assert graphml.nodes["PMC:PMC12921707"]["title"] == title
+    assert graphml.nodes["PMCID:PMC12921707"]["title"] == title
     assert graphml.nodes["MESH:C017875"]["label"] == HOSTILE.replace(",", " ")
     summary_md = (out / "summary.md").read_text()
     assert "<img" not in summary_md and "<script" not in summary_md

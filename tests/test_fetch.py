@@ -16,6 +16,7 @@ from exograph.cli import app
 from exograph.fetch import Fetcher, fetch, parse_ids
 from exograph.pipeline import build
 
+from .conftest import SEEDS, shared
 from .http_server import Recorded, Scripted, recorded_server
 
 runner = CliRunner()
@@ -164,3 +165,33 @@ def test_cli_fetch_uses_environment_urls(server: tuple[str, Recorded], tmp_path:
     assert "exograph: error: PMID 999999999: not found in PubTator3" in missing.stderr
     bad = runner.invoke(app, ["fetch", "doi:10.1/x", "-o", str(out)], env=env)
     assert bad.exit_code == 1 and bad.stderr.count("\n") == 1
+
+
+def test_fetch_mappings_then_build_with_them(
+    server: tuple[str, Recorded], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'exograph fetch --mappings mondo' keeps a validated SSSOM set that 'build --mappings mondo' reads; an
+    unusable answer (an HTML page, a body that is not SSSOM) is retried and never kept."""
+    base, state = server
+    shared("mappings/mondo_exactmatch_mesh.sssom.tsv")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    url = f"{base}/mappings/mondo.sssom.tsv"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(SEEDS), "-o", str(out), "--mappings", "mondo", "--no-store"])
+    assert result.exit_code == 1
+    assert "mapping set 'mondo' is not downloaded: exograph fetch --mappings mondo" in result.stderr
+    page = b"<!DOCTYPE html><html><body>Service unavailable</body></html>"
+    state.script += [Scripted(body=page, content_type="text/html"), Scripted(body=b"subject_id\tobject_id\n")]
+    args = ["fetch", "--mappings", "mondo", "--mappings-url", url, "--cache", str(tmp_path / "http"), "--retries", "1"]
+    failed = runner.invoke(app, args)
+    assert failed.exit_code == 1 and "not an SSSOM mapping set" in failed.stderr
+    assert not (tmp_path / "xdg" / "exograph" / "mappings" / "mondo.sssom.tsv").exists()
+    assert not (tmp_path / "http").exists() or not list((tmp_path / "http").iterdir())
+    fetched = runner.invoke(app, args)
+    assert fetched.exit_code == 0, fetched.output
+    assert (tmp_path / "xdg" / "exograph" / "mappings" / "mondo.sssom.tsv").is_file()
+    result = runner.invoke(
+        app, ["build", str(SEEDS), "-o", str(out), "--mappings", "mondo", "--no-default-mappings", "--no-store"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "MONDO:0005070 skos:exactMatch MESH:D009369" in (out / "graph.ttl").read_text()

@@ -36,7 +36,7 @@ def test_seed_graph_node_and_edge_types() -> None:
     for _, _, t in g.edges(data="type"):
         edges[t] = edges.get(t, 0) + 1
     assert edges == {"authored_by": 3, "published_in": 1, "about": 1, "mentions": 103}
-    paper = "PMC:PMC12921707"
+    paper = "PMCID:PMC12921707"
     authors = sorted(((d["order"], v) for _, v, d in g.out_edges(paper, data=True) if d["type"] == "authored_by"))
     assert [g.nodes[a]["label"] for _, a in authors] == ["Ying Yu", "Wenjun Zhang", "Kun Wang"]
 
@@ -75,7 +75,7 @@ def test_input_order_does_not_change_the_graph() -> None:
 def test_same_paper_twice_is_one_node() -> None:
     paper = read_card(SEED)
     kg = build_graph([paper, paper])
-    assert list(kg.papers) == ["PMC:PMC12921707"]
+    assert list(kg.papers) == ["PMCID:PMC12921707"]
     assert kg.merges["paper"] == 1
 
 
@@ -100,6 +100,6 @@ def test_merging_a_paper_chain_keeps_ids_and_entity_links() -> None:
     # A has PMC only, B has PMID only, C links both: all three become one paper keyed by the PMID.
     kg = build_graph([paper(pmcid="PMC1"), paper(pmid="11"), paper(pmid="11", pmcid="PMC1", doi="10.1/x")])  # type: ignore[list-item]
     assert list(kg.papers) == ["PMID:11"]
-    assert kg.papers["PMID:11"].paper.ids == ("PMID:11", "PMC:PMC1", "DOI:10.1/x")
+    assert kg.papers["PMID:11"].paper.ids == ("PMID:11", "PMCID:PMC1", "doi:10.1/x")
     assert kg.entities["NCBIGene:7422"].papers == {"PMID:11"}
     assert kg.merges["paper"] == 2  # the third record joined the first two

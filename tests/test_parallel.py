@@ -53,7 +53,7 @@ def test_parallel_read_gives_byte_identical_outputs(tmp_path: Path, small_batche
     assert [str(f) for f in two.failures] == [str(f) for f in one.failures]
     assert two.failures[0].path.endswith("07_broken.md") and two.failures[0].line == 5
     assert two.graph.merges == one.graph.merges and one.graph.merges["paper"] == 1
-    assert "PMID:99999999" in two.graph.papers and "PMC:PMC12921707" not in two.graph.papers
+    assert "PMID:99999999" in two.graph.papers and "PMCID:PMC12921707" not in two.graph.papers
     assert two.graph.entities["NCBIGene:7422"].papers == one.graph.entities["NCBIGene:7422"].papers
     assert [str(d) for d in two.graph.diagnostics] == [str(d) for d in one.graph.diagnostics]
     a, b = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")

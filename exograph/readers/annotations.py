@@ -141,7 +141,7 @@ def _one_curie(etype: EntityType, part: str) -> str:
         if "RS#:" in part or re.fullmatch(r"rs\d+", part, re.IGNORECASE):
             match = _RS.search(part)
             if match:
-                return f"dbSNP:rs{match.group(2)}"
+                return f"DBSNP:rs{match.group(2)}"
         head = part.split(";", 1)[0].strip()
         if head.lower().startswith("tmvar:"):
             return "tmVar:" + head[6:]

@@ -140,6 +140,8 @@ def _view_data(kg: KnowledgeGraph, *, max_nodes: int, title: str) -> dict[str, A
             "type": attrs.get("type"),
             "curie": attrs.get("curie"),
             "url": attrs.get("url"),
+            "xrefs": attrs.get("xrefs") or [],
+            "xref_urls": attrs.get("xref_urls") or [],
             "degree": degree[key],
             "x": item["x"],
             "y": item["y"],

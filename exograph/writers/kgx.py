@@ -4,7 +4,7 @@ Columns follow KGX's conventions: ``id``, ``category``, ``name`` ... for nodes,
 ``id``, ``subject``, ``predicate``, ``object``, ``category``, ``knowledge_level``,
 ``agent_type``, ``primary_knowledge_source``, ``publications`` ... for edges; in
 TSV a list column is ``|``-joined, in JSON Lines it is a JSON array. Ids are
-CURIEs spelled with Biolink's own prefixes (``PMCID:``, ``doi:``, ``DBSNP:``),
+CURIEs spelled with Biolink's own prefixes (``PMCID:``, ``doi:``, ``DBSNP:``), as everywhere in exograph,
 so that a KG-Hub merge joins them with other graphs. Every edge carries the
 Biolink provenance slots (knowledge level, agent type, knowledge sources),
 chosen per kind of evidence as in the RDF exports.
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ..atomic import Destination, atomic_path
 from ..errors import WriteError
-from ..iris import shorten
+from ..iris import biolink_prefix_map, shorten
 from ..vocab import (
     AGGREGATOR,
     BIOLINK,
@@ -38,7 +38,7 @@ from ..vocab import (
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
 
-__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "biolink_curie", "kgx_edges", "kgx_nodes", "write_kgx", "write_kgx_jsonl"]
+__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "kgx_edges", "kgx_nodes", "write_kgx", "write_kgx_jsonl"]
 
 NODE_COLUMNS: Final = ("id", "category", "name", "description", "synonym", "xref", "provided_by", "symbol", "full_name")
 EDGE_COLUMNS: Final = (
@@ -64,29 +64,18 @@ EDGE_COLUMNS: Final = (
 )
 _LISTS: Final = frozenset({"category", "synonym", "xref", "provided_by", "publications", "aggregator_knowledge_source"})
 
-#: exograph's CURIE prefix -> Biolink's spelling of the same scheme (Biolink's prefix map, biolink-model 4).
-_BIOLINK_PREFIX: Final = {"PMC": "PMCID", "DOI": "doi", "dbSNP": "DBSNP"}
 _PROVIDED_BY: Final = ["infores:exograph"]
 
 
 @cache
 def biolink_prefixes() -> frozenset[str]:
     """The CURIE prefixes of Biolink's prefix map (from the biolink-model package): the ids KGX accepts."""
-    from importlib.resources import files
-
-    text = (files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json").read_text(encoding="utf-8")
-    return frozenset(json.loads(text)) | {"infores"}
+    return frozenset(biolink_prefix_map()) | {"infores"}
 
 
 def expressible(curie: str) -> bool:
     """Whether KGX can carry the id: its prefix is Biolink's and it holds no '|' (KGX's list separator)."""
     return curie.partition(":")[0] in biolink_prefixes() and "|" not in curie
-
-
-def biolink_curie(key: str) -> str:
-    """An exograph node id as Biolink spells the CURIE (``PMC:PMC1`` -> ``PMCID:PMC1``)."""
-    prefix, _, local = key.partition(":")
-    return f"{_BIOLINK_PREFIX[prefix]}:{local}" if prefix in _BIOLINK_PREFIX else key
 
 
 def _biolink_predicate(relation_type: str) -> str:
@@ -100,24 +89,25 @@ def kgx_nodes(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
     """Every node as a KGX record, in the same fixed order as the RDF exports."""
     for node in kg.sorted_entities():
         yield {
-            "id": biolink_curie(node.key),
+            "id": node.key,
             "category": [shorten(CATEGORY_OF[node.type])],
             "name": node.label,
             "synonym": node.alt_labels,
             "provided_by": _PROVIDED_BY,
             "symbol": next(iter(sorted(node.symbols)), None),
             "full_name": next(iter(sorted(node.full_names)), None),
+            "xref": [x for x in node.xrefs if expressible(x)],
         }
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
         for key, name in names.items():
             yield {"id": key, "category": [shorten(CATEGORY_OF[kind])], "name": name, "provided_by": _PROVIDED_BY}
     for paper in kg.sorted_papers():
         yield {
-            "id": biolink_curie(paper.key),
+            "id": paper.key,
             "category": [shorten(CATEGORY_OF["Paper"])],
             "name": paper.paper.title,
             "description": paper.paper.tldr or paper.paper.abstract,
-            "xref": [biolink_curie(other) for other in paper.paper.ids if other != paper.key],
+            "xref": [other for other in paper.paper.ids if other != paper.key],
             "provided_by": _PROVIDED_BY,
         }
 
@@ -144,7 +134,7 @@ def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
     mentioned = _provenance("knowledge_assertion", "not_provided")
     bibliographic = _provenance("knowledge_assertion", "manual_agent")
     for paper in kg.sorted_papers():
-        p = biolink_curie(paper.key)
+        p = paper.key
         if paper.journal_key:
             yield {
                 "id": f"{p}/published_in",
@@ -157,10 +147,10 @@ def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
             }
         for entity in sorted(paper.mentions):
             yield {
-                "id": f"{p}/mentions/{biolink_curie(entity)}",
+                "id": f"{p}/mentions/{entity}",
                 "subject": p,
                 "predicate": mentions,
-                "object": biolink_curie(entity),
+                "object": entity,
                 "category": ["biolink:InformationContentEntityToNamedThingAssociation"],
                 **mentioned,
                 "publications": [p],
@@ -169,24 +159,34 @@ def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
             subject, obj = kg.entities.get(rel.subject), kg.entities.get(rel.object)
             yield {
                 "id": f"{p}/relation/{i}",
-                "subject": biolink_curie(rel.subject),
+                "subject": rel.subject,
                 "predicate": _biolink_predicate(rel.type),
-                "object": biolink_curie(rel.object),
+                "object": rel.object,
                 "category": [shorten(association_class(subject.type if subject else None, obj.type if obj else None))],
                 **_evidence(evidence_kind(rel.type, rel.score)),
                 "publications": [p],
                 "original_predicate": rel.type,
             }
+    for m in kg.mappings:
+        yield {
+            "id": f"mapping/{m.subject}/{m.predicate.partition(':')[2]}/{m.object}",
+            "subject": m.subject,
+            "predicate": _MAPPING_PREDICATE[m.predicate],
+            "object": m.object,
+            "category": ["biolink:Association"],
+            **_provenance("knowledge_assertion", _mapping_agent(m.justification), m.provider or AGGREGATOR),
+            "original_predicate": m.predicate,
+        }
     co = shorten(PREDICATE_OF["co_occurs_with"])
     for edge in kg.cooccurrence:
         yield {
-            "id": f"cooccurrence/{biolink_curie(edge.source)}/{biolink_curie(edge.target)}",
-            "subject": biolink_curie(edge.source),
+            "id": f"cooccurrence/{edge.source}/{edge.target}",
+            "subject": edge.source,
             "predicate": co,
-            "object": biolink_curie(edge.target),
+            "object": edge.target,
             "category": ["biolink:Association"],
             **_evidence("cooccurrence"),
-            "publications": [biolink_curie(k) for k in edge.supporting],
+            "publications": [k for k in edge.supporting],
             "concept_pair_count": edge.papers,
             "concept_count_subject": edge.source_papers,
             "concept_count_object": edge.target_papers,
@@ -196,6 +196,27 @@ def kgx_edges(kg: KnowledgeGraph) -> Iterator[dict[str, Any]]:
             "p_value": edge.p_value,
             "adjusted_p_value": edge.p_adjusted,
         }
+
+
+#: SKOS mapping predicates as Biolink's (Biolink has no 'related match': its parent, related_to).
+_MAPPING_PREDICATE: Final = {
+    "skos:exactMatch": "biolink:exact_match",
+    "skos:closeMatch": "biolink:close_match",
+    "skos:broadMatch": "biolink:broad_match",
+    "skos:narrowMatch": "biolink:narrow_match",
+    "skos:relatedMatch": "biolink:related_to",
+}
+_SEMAPV: Final = "https://w3id.org/semapv/vocab/"
+
+
+def _mapping_agent(justification: str) -> str:
+    """Biolink's agent type for an SSSOM justification: curated by people, computed, or not said."""
+    if justification == _SEMAPV + "ManualMappingCuration":
+        return "manual_agent"
+    unspecified = justification == _SEMAPV + "UnspecifiedMatching"
+    if justification.startswith(_SEMAPV) and justification.endswith("Matching") and not unspecified:
+        return "automated_agent"
+    return "not_provided"
 
 
 KgxFormat = Literal["tsv", "jsonl"]

@@ -29,6 +29,7 @@ def summarize(kg: KnowledgeGraph) -> dict[str, Any]:
         edges["mentions"] += len(node.mentions)
         edges.update(r.type for r in node.relations)
     edges["co_occurs_with"] += len(kg.cooccurrence)
+    edges.update(m.predicate for m in kg.mappings)
     nodes = +nodes
     edges = +edges
     prefixes = Counter(k.split(":", 1)[0] for k in kg.entities if not k.startswith("exo.id:"))
@@ -55,6 +56,15 @@ def summarize(kg: KnowledgeGraph) -> dict[str, Any]:
             "entities_in_several_papers": sum(1 for e in kg.entities.values() if len(e.papers) > 1),
             "entities_with_several_names": sum(1 for e in kg.entities.values() if len(e.names) > 1),
         },
+        "mappings": {
+            "used": len(kg.mappings),
+            "by_predicate": dict(sorted(Counter(m.predicate for m in kg.mappings).items())),
+            "by_set": dict(sorted(Counter(m.mapping_set for m in kg.mappings).items())),
+            "nodes_added": kg.merges.get("mapping-node", 0),
+            "cliques_merged": kg.merges.get("entity-clique", 0),
+            "ids_merged": sum(len(e.xrefs) for e in kg.entities.values()),
+            "cliques_not_merged": [list(c) for c in kg.unmerged_cliques],
+        },
         "warnings": warnings,
         "failed_inputs": [{"path": p, "error": e} for p, e in kg.failures],
     }
@@ -79,6 +89,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     for etype, rows in summary["top_entities"].items():
         lines.append(f"- **{etype}**: " + ", ".join(f"{_md(r['label'])} ({r['id']}, {r['papers']})" for r in rows))
     m = summary["merges"]
+    mp = summary["mappings"]
     lines += [
         "",
         "## Gaps and merges",
@@ -90,6 +101,19 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"- papers merged across sources: {m['papers']}",
         f"- entities in several papers: {m['entities_in_several_papers']}",
         f"- entities with several names: {m['entities_with_several_names']}",
+        "",
+        "## Mappings",
+        "",
+        f"- mappings used: {mp['used']}"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in mp["by_predicate"].items()) + ")" if mp["by_predicate"] else ""),
+        f"- nodes added through a mapping: {mp['nodes_added']}",
+        f"- cliques of exact matches merged: {mp['cliques_merged']} ({mp['ids_merged']} ids merged into others)",
+        f"- cliques not merged (two ids of one scheme or of different types): {len(mp['cliques_not_merged'])}"
+        + (
+            " (" + "; ".join(", ".join(c) for c in mp["cliques_not_merged"][:5]) + ")"
+            if mp["cliques_not_merged"]
+            else ""
+        ),
         "",
         "## Warnings",
         "",
