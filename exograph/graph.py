@@ -421,7 +421,7 @@ class KnowledgeGraph:
         >>> import exograph
         >>> g = exograph.build(["seeds/"]).graph.to_networkx()
         >>> g.nodes["NCBIGene:7422"]["label"], g.number_of_nodes()
-        ('VEGFA', 109)
+        ('VEGFA', 125)
         """
         from .network import to_networkx
 

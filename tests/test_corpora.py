@@ -102,7 +102,8 @@ def count_bioc_json(paths: list[Path]) -> dict:
 def graph_counts(kg: KnowledgeGraph) -> dict:
     counts = new_counts()
     for key, entity in kg.entities.items():
-        if entity.curie is not None:
+        # Entities the papers name (MONDO ids reached only through a mapping set are no paper's annotation).
+        if entity.curie is not None and entity.papers:
             counts["entities"][entity.type].add(key)
     for node in kg.papers.values():
         for span in node.mention_spans:

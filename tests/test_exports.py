@@ -216,14 +216,15 @@ def test_graphml_keys_are_declared_once_and_networkx_reads_it(seed_build: Path) 
     keys = [(k.get("for"), k.get("attr.name")) for k in root.findall("g:key", ns)]
     assert len(keys) == len(set(keys))
     g = nx.read_graphml(seed_build / "graph.graphml")
-    assert g.number_of_nodes() == 109
+    assert g.number_of_nodes() == 125  # with the 16 MONDO diseases the seed's MeSH diseases map to
 
 
 def test_summary_json(seed_build: Path) -> None:
     summary = json.loads((seed_build / "summary.json").read_text())
     assert summary["nodes"]["Gene"] == 60
     assert summary["entities_without_ids"] == ["exo.id:ChemicalEntity/car-t"]
-    assert summary["id_prefixes"] == {"MESH": 39, "MONDO": 1, "NCBIGene": 60, "NCBITaxon": 3}
+    # MONDO: the card's one, and 16 reached from its MeSH diseases through MONDO's exact matches.
+    assert summary["id_prefixes"] == {"MESH": 39, "MONDO": 17, "NCBIGene": 60, "NCBITaxon": 3}
 
 
 def test_build_without_output_folder_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

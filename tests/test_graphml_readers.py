@@ -47,7 +47,7 @@ def test_edge_ids_are_unique_and_every_edge_has_a_predicate(graphml_file: Path) 
     assert ids and max(ids.values()) == 1, ids.most_common(3)
     g = read_graphml(graphml_file)
     assert all(
-        attrs.get("predicate", "").partition(":")[0] in {"biolink", "dcterms", "schema", "exo"}
+        attrs.get("predicate", "").partition(":")[0] in {"biolink", "dcterms", "schema", "exo", "skos"}
         for _, _, attrs in g.edges(data=True)
     )
 

@@ -79,8 +79,8 @@ def test_offline_no_requests_no_console_errors(seed_page: Session, seed_build: P
 
 def test_all_nodes_drawn(seed_page: Session) -> None:
     drawn = seed_page.page.evaluate("Object.keys(exograph.network.getPositions()).length")
-    assert drawn == 109
-    assert seed_page.page.evaluate("exograph.edges.length") == 108
+    assert drawn == 125  # 109 nodes of the card, 16 MONDO diseases its MeSH diseases map to
+    assert seed_page.page.evaluate("exograph.edges.length") == 125  # 108, and 17 exact matches
 
 
 def test_search_by_alias_finds_vegfa(seed_page: Session) -> None:
@@ -120,7 +120,7 @@ def test_click_node_opens_details_and_edges_show_type(seed_page: Session) -> Non
         page.get_attribute("#details a", "href") == "https://www.ncbi.nlm.nih.gov/Taxonomy/Browser/wwwtax.cgi?id=10090"
     )
     titles = page.evaluate("exograph.edges.get().map(e => e.title.textContent)")
-    assert set(titles) == {"mentions", "about", "authored_by", "published_in"}
+    assert set(titles) == {"mentions", "about", "authored_by", "published_in", "exactMatch"}
 
 
 def test_screenshot_of_the_seed(seed_page: Session, tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_size_limit_notice(browser: Any, tmp_path: Path) -> None:
     try:
         assert session.page.evaluate("Object.keys(exograph.network.getPositions()).length") == 30
         notice = session.page.inner_text("#notice")
-        assert "top 30 of 109 nodes" in notice and "--html-max-nodes 0" in notice
+        assert "top 30 of 125 nodes" in notice and "--html-max-nodes 0" in notice
     finally:
         session.close()
 
@@ -209,3 +209,22 @@ def test_render_is_deterministic() -> None:
     kg = build_graph([read_card(SEED)])
     assert render_html(kg) == render_html(kg)
     assert shutil.which("true") is not None
+
+
+def test_merged_node_lists_every_id_and_search_finds_it_by_any(browser: Any, tmp_path: Path) -> None:
+    """--merge-mapped: the details panel links each of the node's ids to its source page; searching the MeSH id
+    finds the MONDO node it was merged into."""
+    out = tmp_path / "out"
+    build([SEEDS], out, merge_mapped=True, outputs=["html"], store=False)
+    session = Session(browser, out / "graph.html")
+    try:
+        page = session.page
+        page.evaluate("exograph.search('MESH:D009369')")
+        details = page.inner_text("#details")
+        assert "MONDO:0005070" in details and "MESH:D009369" in details
+        links = page.evaluate("Array.from(document.querySelectorAll('#details a')).map(a => [a.textContent, a.href])")
+        assert ["MONDO:0005070", "http://purl.obolibrary.org/obo/MONDO_0005070"] in links
+        assert ["MESH:D009369", "https://meshb.nlm.nih.gov/record/ui?ui=D009369"] in links
+        assert session.problems == [] and session.dialogs == []
+    finally:
+        session.close()
