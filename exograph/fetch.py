@@ -26,7 +26,8 @@ import requests
 
 from . import __version__
 from .atomic import atomic_open
-from .errors import CardError, FetchError, FormatError, MappingError
+from .errors import AnnotationError, CardError, FetchError, FormatError, MappingError
+from .readers.bioc import bioc_json_documents
 
 __all__ = [
     "BATCH_SIZE",
@@ -197,7 +198,7 @@ class Fetcher:
             if full:
                 url += "&full=true"
             body = self.get(url, _validate_bioc_json)
-            docs = _bioc_json_documents(json.loads(body))
+            docs = bioc_json_documents(json.loads(body), url)
             found = {}
             for doc in docs:
                 pmid = str(doc.get("pmid") or doc.get("id") or "")
@@ -271,35 +272,35 @@ class Fetcher:
         return written
 
 
-def _bioc_json_documents(value: Any) -> list[dict[str, Any]]:
-    if isinstance(value, dict) and "PubTator3" in value:
-        return list(value["PubTator3"])
-    if isinstance(value, dict) and "documents" in value:
-        return list(value["documents"])
-    if isinstance(value, dict) and "passages" in value:
-        return [value]
-    if isinstance(value, list):
-        return value
-    raise ValueError("JSON is not a PubTator3 BioC-JSON answer")
-
-
 def _validate_bioc_json(body: bytes) -> None:
+    """The answer must be BioC-JSON whose every document exograph can read (else it is not cached)."""
     if body.lstrip()[:1] == b"<":
         raise ValueError("got an HTML/XML page instead of BioC-JSON")
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid or truncated JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    _bioc_json_documents(value)
+    _validate_with(body, "bioc-json")
 
 
 def _validate_bioc_xml(body: bytes) -> None:
+    if body.lstrip()[:1] == b"<" and b"<collection" not in body[:4096]:
+        raise ValueError("got an HTML page or XML that is not a BioC <collection> (an error page?)")
+    _validate_with(body, "bioc-xml")
+
+
+def _validate_with(body: bytes, fmt: str) -> None:
+    from .diagnostics import Diagnostics
+    from .readers.bioc_json import parse_bioc_json
+    from .readers.bioc_xml import parse_bioc_xml
+
+    diag = Diagnostics()
     try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise ValueError(f"invalid or truncated XML (line {exc.position[0]}, column {exc.position[1]})") from None
-    if root.tag != "collection":
-        raise ValueError(f"XML root is <{root.tag}>, not a BioC <collection> (an error page?)")
+        if fmt == "bioc-json":
+            parse_bioc_json(body, "<download>", diag)
+        else:
+            parse_bioc_xml(body, "<download>", diag)
+    except AnnotationError as exc:
+        raise ValueError(f"invalid or truncated {fmt}: {exc}") from None
+    bad = [d for d in diag if d.kind == "malformed-document"]
+    if bad:
+        raise ValueError(f"{fmt} of an unexpected shape: {bad[0].message}")
 
 
 def _validate_text(body: bytes) -> None:

@@ -1,7 +1,7 @@
 """The build: read every input, merge into one graph, write every output atomically.
 
 Unchanged inputs are not parsed again: each file's parsed papers are cached in
-``OUT/.cache`` keyed by path, size and modification time, so a rebuild after
+``OUT/.cache`` keyed by path and a hash of the file's bytes, so a rebuild after
 editing one card reads only that card and still gives output identical to a
 clean build.
 """
@@ -61,10 +61,25 @@ class BuildResult:
 
 
 def _cache_key(path: Path, fmt: str | None) -> tuple[Path, dict[str, Any]]:
-    stat = path.stat()
+    """Cache file name (from the input's path and format) and what must match for the cache to be used.
+
+    "Unchanged" is decided by content (BLAKE2b of the bytes), not by size and modification time, which an
+    edit can keep (``touch -r``, a copy that preserves times, a clock that goes back).
+    """
     ident = hashlib.sha256(f"{path.resolve()}|{fmt}".encode()).hexdigest()[:32]
-    meta = {"version": __version__, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "format": fmt}
+    meta = {"version": __version__, "digest": _digest(path), "format": fmt}
     return Path(ident + ".json"), meta
+
+
+def _digest(path: Path) -> str | None:
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None  # unreadable: the reader reports it, and None never matches a cache entry
+    return digest.hexdigest()
 
 
 def read_inputs(
@@ -234,7 +249,7 @@ def _load_cache(path: Path, meta: dict[str, Any]) -> tuple[list[Paper], list[Dia
         raw = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    if raw.get("meta") != meta:
+    if not isinstance(raw, dict) or meta.get("digest") is None or raw.get("meta") != meta:
         return None
     try:
         return _PAPERS.validate_python(raw["papers"]), _DIAGS.validate_python(raw["diagnostics"])

@@ -10,11 +10,11 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Final, Literal, get_args
+from typing import IO, Any, Final, Literal, get_args
 
 from ..diagnostics import Diagnostics
-from ..errors import FormatError, InputError
-from ..models import Paper
+from ..errors import ExographError, FormatError, InputError
+from ..models import Paper, Record
 from ..textio import STDIN, read_bytes
 
 __all__ = ["INPUT_FORMATS", "READERS", "InputFormat", "guess_format", "iter_input_files", "read_papers"]
@@ -110,7 +110,68 @@ def read_papers(
     if not data.strip():
         raise InputError("file is empty", path=label, line=1)
     fmt = format or guess_format(label, data)
-    return READERS[fmt](data, label, diagnostics if diagnostics is not None else Diagnostics())
+    diag = diagnostics if diagnostics is not None else Diagnostics()
+    try:
+        papers = READERS[fmt](data, label, diag)
+    except ExographError:
+        raise
+    except _UNFORESEEN as exc:
+        # Every reader checks what it reads; this is the contract's last line, so that no input, however odd,
+        # ends in a traceback or stops the build.
+        raise InputError(f"cannot read as {fmt}: {type(exc).__name__}: {str(exc)[:200]}", path=label) from exc
+    if len(data) > MAX_LITERAL:  # no string of a smaller file can be longer than the cap
+        papers = [_capped(paper, diag) for paper in papers]
+    return papers
+
+
+#: Exceptions a reader may still raise on input no check foresaw (turned into one InputError line).
+_UNFORESEEN: Final = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+    MemoryError,
+)
+
+#: Longest text kept in one field, in characters. N-Triples and Turtle parsers (pyoxigraph, and with it the
+#: store and every exograph writer) refuse a statement longer than 16 MiB; at four UTF-8 bytes a character and
+#: every character escaped, 2**20 characters stay well inside that.
+MAX_LITERAL: Final = 1 << 20
+
+
+def _capped(record: Record, diag: Diagnostics, where: str = "") -> Any:
+    """The record with every string over :data:`MAX_LITERAL` characters cut, each cut recorded as a warning."""
+    update: dict[str, Any] = {}
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        new = _capped_value(value, diag, f"{where}{name}", record)
+        if new is not value:
+            update[name] = new
+    return record.model_copy(update=update) if update else record
+
+
+def _capped_value(value: Any, diag: Diagnostics, where: str, owner: Record) -> Any:
+    if isinstance(value, str):
+        if len(value) <= MAX_LITERAL:
+            return value
+        source = getattr(owner, "source", None)
+        diag.warn(
+            "text-truncated",
+            f"{where} has {len(value):,} characters, more than any RDF writer takes; kept the first {MAX_LITERAL:,}",
+            path=getattr(source, "path", None),
+            line=getattr(source, "line", None),
+        )
+        return value[:MAX_LITERAL]
+    if isinstance(value, Record):
+        return _capped(value, diag, where + ".")
+    if isinstance(value, tuple):
+        items = tuple(_capped_value(item, diag, where, owner) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def iter_input_files(paths: list[str] | list[Path]) -> Iterator[str | Path]:

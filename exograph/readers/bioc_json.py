@@ -11,7 +11,7 @@ from ..diagnostics import Diagnostics
 from ..errors import AnnotationError
 from ..models import Paper
 from ..textio import decode_text, read_bytes
-from .bioc import documents_to_papers
+from .bioc import bioc_json_documents, documents_to_papers
 
 __all__ = ["parse_bioc_json", "read_bioc_json"]
 
@@ -32,23 +32,12 @@ def parse_bioc_json(
         value: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnnotationError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise AnnotationError("invalid JSON: nested too deeply", path=path, line=1) from None
     if _SURROGATE_ESCAPE.search(text) or (isinstance(data, str) and _SURROGATE.search(text)):
         value = _without_lone_surrogates(value, text, path, diag)
-    if isinstance(value, dict) and "PubTator3" in value:
-        docs = value["PubTator3"]
-    elif isinstance(value, dict) and "documents" in value:
-        docs = value["documents"]
-    elif isinstance(value, dict) and "passages" in value:
-        docs = [value]
-    elif isinstance(value, list):
-        docs = value
-    else:
-        raise AnnotationError(
-            "not BioC-JSON: expected a collection with 'documents', a PubTator3 answer or a document", path=path, line=1
-        )
-    if not isinstance(docs, list):
-        raise AnnotationError("BioC 'documents' is not a list", path=path, line=1)
-    return documents_to_papers(docs, path, "bioc-json", diag)
+    docs = bioc_json_documents(value, path)
+    return documents_to_papers(docs, path, "bioc-json", diag, text=text)
 
 
 # A \uD800-\uDFFF escape not paired with its other half decodes to a lone surrogate, which no UTF-8
