@@ -223,6 +223,9 @@ def query(
     out: Annotated[Path, typer.Argument(help="A build folder (or a store folder).")],
     sparql: Annotated[str, typer.Argument(help="SPARQL text, or a .rq file.")],
     fmt: Annotated[ResultChoice, typer.Option("--format", "-f", help="Result format.")] = ResultChoice("table"),  # type: ignore[valid-type]
+    allow_service: Annotated[
+        bool, typer.Option("--allow-service", help="Run SERVICE clauses (this machine fetches from their URLs).")
+    ] = False,
 ) -> None:
     """Run a SPARQL query against OUT's embedded store. Prefixes (biolink:, MESH:, exo: ...) are predeclared."""
     from .store import format_result, open_store, run_query
@@ -235,7 +238,7 @@ def query(
         except OSError as exc:
             _fail(ExographError(f"{sparql}: cannot read query file: {exc.strerror}"))
     try:
-        result = run_query(open_store(out), text)
+        result = run_query(open_store(out), text, allow_service=allow_service)
         rendered = format_result(result, fmt.value)
     except ExographError as exc:
         _fail(exc)
@@ -267,12 +270,22 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 7878,
     writable: Annotated[bool, typer.Option("--writable", help="Allow SPARQL Update and Graph Store writes.")] = False,
+    allow_service: Annotated[
+        bool, typer.Option("--allow-service", help="Run SERVICE clauses (the server fetches from their URLs).")
+    ] = False,
 ) -> None:
     """Serve OUT's store as a SPARQL 1.1 endpoint with the oxigraph server until Ctrl-C or SIGTERM."""
     from .server import serve_forever
 
     try:
-        serve_forever(out, host=host, port=port, writable=writable, announce=lambda s: typer.echo(s, err=True))
+        serve_forever(
+            out,
+            host=host,
+            port=port,
+            writable=writable,
+            allow_service=allow_service,
+            announce=lambda s: typer.echo(s, err=True),
+        )
     except ExographError as exc:
         _fail(exc)
 

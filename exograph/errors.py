@@ -7,6 +7,7 @@ the spot to fix instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,7 +23,21 @@ __all__ = [
     "ServeError",
     "UnknownPrefixError",
     "WriteError",
+    "display_path",
 ]
+
+
+def display_path(path: str) -> str:
+    """A file name as it may be printed on one line: bytes that are not UTF-8 (kept by Python as lone
+    surrogates) as ``\\xNN``, and control characters (a newline in a name would forge a second message
+    line) as escapes."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ExographError(Exception):
@@ -51,7 +66,7 @@ class InputError(ExographError, ValueError):
     @property
     def location(self) -> str:
         """``file:line:column`` as far as it is known, the way compilers print it."""
-        parts = [self.path or "<input>"]
+        parts = [display_path(self.path) if self.path else "<input>"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:

@@ -9,6 +9,7 @@ hundred thousand cards fits in memory; writers stream from it.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -320,10 +321,15 @@ class KnowledgeGraph:
         from concurrent.futures import ProcessPoolExecutor
 
         from .cooccurrence import DEFAULT_PAIRS, records, statistics
-        from .processes import start_method
+        from .processes import die_with_parent, start_method
 
         method = start_method()
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context(method),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         self._text = None
         if method == "fork":
             global _FORKED_GRAPH

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .errors import display_path
 from .iris import local_curie, slugify, url_iri
 
 __all__ = [
@@ -163,7 +164,7 @@ class Diagnostic(Record):
     line: int | None = Field(default=None, description="1-based line it concerns.")
 
     def __str__(self) -> str:
-        where = self.path or "<input>"
+        where = display_path(self.path) if self.path else "<input>"
         if self.line is not None:
             where += f":{self.line}"
         return f"{where}: warning: {self.message}"

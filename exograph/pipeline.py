@@ -26,14 +26,14 @@ from .diagnostics import Diagnostics
 from .errors import InputError
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
-from .readers import InputFormat, iter_input_files, read_papers
+from .outdir import BuildFolder
+from .readers import InputFormat, list_input_files, read_papers
 from .sssom import DEFAULT_MAPPINGS
 from .textio import STDIN
 from .writers import DEFAULT_OUTPUTS, FILE_NAMES, WRITERS, OutputFormat
 
-__all__ = ["CACHE_DIR", "BuildResult", "build", "read_inputs"]
+__all__ = ["BuildResult", "build", "read_inputs"]
 
-CACHE_DIR = ".cache"
 #: Above this many paper-to-entity/author/journal edges, graph.graphml is limited to the entity-level graph.
 GRAPHML_PAPER_EDGE_LIMIT = 1_000_000
 _PAPERS = TypeAdapter(list[Paper])
@@ -92,15 +92,29 @@ def read_inputs(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    exclude: Path | None = None,
 ) -> None:
     """Read every input into ``kg``; failures are collected (or raised with ``strict``).
+
+    ``exclude`` is the build's own output folder, never read as input; nor is any other exograph output
+    folder met while walking a folder. A named input that does not exist, or inputs that hold no file to
+    read, stop the build before anything is written (so a previous build's outputs stay); an unreadable
+    folder or a broken link met inside a folder is a failure like a malformed file.
 
     With many files and more than one core, batches of files are read by
     worker processes, each into a graph of its own, and the graphs are absorbed
     in file order (:meth:`KnowledgeGraph.absorb`): the result is the same as
     reading one file after the other, in about half the time on two cores.
     """
-    files = list(iter_input_files([str(i) for i in inputs]))
+    files, problems = list_input_files([str(i) for i in inputs], exclude=exclude)
+    for problem in problems:
+        if strict:
+            raise problem
+        result.failures.append(problem)
+        kg.failures.append((problem.path or "<input>", str(problem)))
+    if not files and not problems:
+        named = ", ".join(str(i) for i in inputs) or "(none)"
+        raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
     jobs = _jobs(workers, len(files))
     live: set[str] = set()
     if jobs <= 1:
@@ -220,13 +234,15 @@ def _read_parallel(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .processes import start_method
+    from .processes import die_with_parent, start_method
 
     context = multiprocessing.get_context(start_method())
     size = max(BATCH_FILES, min(MAX_BATCH_FILES, -(-len(files) // (4 * jobs))))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
     done = 0
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         futures = [pool.submit(_read_batch, batch, input_format, strict, cache_dir) for batch in batches]
         try:
             for batch, future in zip(batches, futures, strict=True):
@@ -335,8 +351,80 @@ def build(
     """
     kg = KnowledgeGraph()
     result = BuildResult(graph=kg)
-    out = Path(out_dir) if out_dir is not None else None
-    cache_dir = out / CACHE_DIR if (out is not None and incremental) else None
+    options = _Options(
+        input_format=input_format,
+        strict=strict,
+        progress=progress,
+        workers=workers,
+        mapping_sources=[*([DEFAULT_MAPPINGS] if default_mappings else []), *mappings],
+        merge_mapped=merge_mapped,
+    )
+    if out_dir is None:
+        if _read_all(inputs, kg, result, options, cache_dir=None, exclude=None):
+            with _timed(result, "co-occurrence"):
+                kg.finalize(min_papers=min_papers, max_p=max_p)
+        return result
+    out = Path(out_dir)
+    with BuildFolder(out) as folder:
+        cache_dir = folder.cache_dir if incremental else None
+        if not _read_all(inputs, kg, result, options, cache_dir=cache_dir, exclude=out):
+            return result  # nothing read: the previous outputs stay as they are
+        generation = folder.generation
+        rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
+        if store or rdf_outputs:
+            # RDF generation starts with entity and paper statements, which do not need co-occurrence.
+            start = time.perf_counter()
+            pending = kg.finalize_in_background(
+                min_papers=min_papers, max_p=max_p, text=folder.temporary("cooccurrence.nt")
+            )
+            pending.add_done_callback(lambda _: result.timings.setdefault("co-occurrence", time.perf_counter() - start))
+        else:
+            with _timed(result, "co-occurrence"):
+                kg.finalize(min_papers=min_papers, max_p=max_p)
+        try:
+            if store or len(rdf_outputs) > 1:
+                from .rdf import materialize
+
+                with _timed(result, "rdf"):
+                    materialize(kg, folder.temporary("graph.nq"))
+            _write_outputs(kg, generation, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
+            if store:
+                from .store import STORE_DIR, write_store
+
+                with _timed(result, "store"):
+                    result.outputs["store"] = write_store(kg, generation / STORE_DIR)
+        finally:
+            if kg.rdf_cache is not None:
+                kg.rdf_cache.unlink(missing_ok=True)
+                kg.rdf_cache = None
+            kg.discard_cooccurrence_text()
+        folder.publish()
+        result.outputs = {fmt: out / path.relative_to(generation) for fmt, path in result.outputs.items()}
+    return result
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How inputs are read and mapped (the build's arguments that reading needs)."""
+
+    input_format: InputFormat | None
+    strict: bool
+    progress: Progress | None
+    workers: int | None
+    mapping_sources: list[str | Path]
+    merge_mapped: bool
+
+
+def _read_all(
+    inputs: Sequence[str | Path],
+    kg: KnowledgeGraph,
+    result: BuildResult,
+    options: _Options,
+    *,
+    cache_dir: Path | None,
+    exclude: Path | None,
+) -> bool:
+    """Read every input and apply the mapping sets; False when nothing could be read."""
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
     with _timed(result, "read"):
@@ -344,50 +432,19 @@ def build(
             inputs,
             kg,
             result,
-            input_format=input_format,
-            strict=strict,
+            input_format=options.input_format,
+            strict=options.strict,
             cache_dir=cache_dir,
-            progress=progress,
-            workers=workers,
+            progress=options.progress,
+            workers=options.workers,
+            exclude=exclude,
         )
     if not kg.papers and result.failures:
-        return result
-    sources = [*([DEFAULT_MAPPINGS] if default_mappings else []), *mappings]
-    if sources:
+        return False
+    if options.mapping_sources:
         with _timed(result, "mappings"):
-            _apply_mappings(kg, result, sources, merge=merge_mapped, strict=strict)
-    rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
-    if out is not None and (store or rdf_outputs):
-        # RDF generation starts with entity and paper statements, which do not need co-occurrence.
-        start = time.perf_counter()
-        out.mkdir(parents=True, exist_ok=True)
-        pending = kg.finalize_in_background(min_papers=min_papers, max_p=max_p, text=out / ".cooccurrence.nt.part")
-        pending.add_done_callback(lambda _: result.timings.setdefault("co-occurrence", time.perf_counter() - start))
-    else:
-        with _timed(result, "co-occurrence"):
-            kg.finalize(min_papers=min_papers, max_p=max_p)
-    if out is None:
-        return result
-    out.mkdir(parents=True, exist_ok=True)
-    if store or len(rdf_outputs) > 1:
-        from .rdf import materialize
-
-        cache_file = out / ".graph.nq.part"
-        with _timed(result, "rdf"):
-            materialize(kg, cache_file)
-    try:
-        _write_outputs(kg, out, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
-        if store:
-            from .store import STORE_DIR, write_store
-
-            with _timed(result, "store"):
-                result.outputs["store"] = write_store(kg, out / STORE_DIR)
-    finally:
-        if kg.rdf_cache is not None:
-            kg.rdf_cache.unlink(missing_ok=True)
-            kg.rdf_cache = None
-        kg.discard_cooccurrence_text()
-    return result
+            _apply_mappings(kg, result, options.mapping_sources, merge=options.merge_mapped, strict=options.strict)
+    return True
 
 
 def _apply_mappings(

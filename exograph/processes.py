@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import sys
 import threading
 
-__all__ = ["start_method"]
+__all__ = ["die_with_parent", "start_method"]
 
 
 def start_method() -> str:
@@ -21,3 +24,23 @@ def start_method() -> str:
     if "fork" in methods and threading.active_count() == 1:
         return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (Linux), so no child outlives a killed build.
+
+    Called first thing in every worker and serialiser process. ``parent`` is the pid the child was started
+    from: if it already died before the request took effect, the child exits at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from .atomic import atomic_dir
 from .errors import ExographError, QueryError
 from .iris import RDF_PREFIXES, compress
+from .sparql import uses_service
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -91,8 +92,18 @@ def open_store(out_dir: str | Path) -> ox.Store:
         raise ExographError(f"{path}: cannot open store: {exc}") from exc
 
 
-def run_query(store: ox.Store, sparql: str) -> QueryResult:
-    """Run SPARQL with exograph's prefixes predeclared, over the default graph (each statement once)."""
+def run_query(store: ox.Store, sparql: str, *, allow_service: bool = False) -> QueryResult:
+    """Run SPARQL with exograph's prefixes predeclared, over the default graph (each statement once).
+
+    A ``SERVICE`` clause (which would make this machine fetch from the URL it names) is refused unless
+    ``allow_service``; where allowed, a failing service is a :class:`QueryError`, not a traceback.
+    """
+    if not allow_service and uses_service(sparql):
+        raise QueryError(
+            "SERVICE clauses are off (they make this machine send requests to the URLs a query names); "
+            "pass --allow-service to run federated queries",
+            query=sparql,
+        )
     try:
         return store.query(sparql, prefixes=RDF_PREFIXES)
     except SyntaxError as exc:
@@ -102,8 +113,8 @@ def run_query(store: ox.Store, sparql: str) -> QueryResult:
                 match.group(3), query=sparql, line=int(match.group(1)), column=int(match.group(2))
             ) from None
         raise QueryError(str(exc), query=sparql) from None
-    except (OSError, ValueError) as exc:
-        raise QueryError(str(exc), query=sparql) from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, query=sparql) from None
 
 
 def term_to_python(term: Any) -> Any:
@@ -166,7 +177,18 @@ def _short(term: Any) -> str:
 
 
 def format_result(result: QueryResult, fmt: ResultFormat = "table") -> tuple[list[str], list[list[str]]] | bytes:
-    """Rows for a table (header and cells), or the serialised bytes for machine formats."""
+    """Rows for a table (header and cells), or the serialised bytes for machine formats.
+
+    Results are computed as they are read, so an evaluation error (a failing SERVICE, say) surfaces here:
+    it becomes a :class:`QueryError`.
+    """
+    try:
+        return _format_result(result, fmt)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise QueryError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _format_result(result: QueryResult, fmt: ResultFormat) -> tuple[list[str], list[list[str]]] | bytes:
     if isinstance(result, ox.QueryTriples):
         return ox.serialize(result, format=ox.RdfFormat.TURTLE, prefixes=RDF_PREFIXES) or b""
     if fmt == "table":

@@ -153,7 +153,7 @@ def test_incremental_rebuild_reads_only_changed_cards(tmp_path: Path) -> None:
     clean_files, _ = _build(cards, tmp_path / "clean")
     assert files == clean_files
     assert "Erin Green" in files["graph.ttl"].decode()
-    assert len(list((out / ".cache").glob("*.json"))) == 5  # the deleted card's cache entry is gone
+    assert len(list((out / ".exograph" / "cache").glob("*.json"))) == 5  # the deleted card's cache entry is gone
 
 
 def test_trig_has_one_named_graph_per_paper(multi_build: Path) -> None:

@@ -119,7 +119,7 @@ def test_answer_slower_than_timeout_is_retried_then_reported(server: tuple[str, 
 def test_truncated_json_is_retried_and_never_cached(server: tuple[str, Recorded], tmp_path: Path) -> None:
     base, state = server
     state.script += [Scripted(body=b'{"PubTator3": [{"id": "2051'), Scripted(body=b'{"PubTator3": [')]
-    with pytest.raises(FetchError, match="invalid or truncated bioc-json.*invalid JSON"):
+    with pytest.raises(FetchError, match=r"invalid or truncated bioc-json.*invalid JSON"):
         fetch(["20516115"], tmp_path / "out", fetcher=client(base, tmp_path))
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
     assert not (tmp_path / "out" / "PMID20516115.json").exists()

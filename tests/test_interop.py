@@ -141,3 +141,90 @@ def test_exograph_serve_writable(tmp_path: Path, seed_build: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
     assert process.returncode == 0
+
+
+class _Listener:
+    """A TCP listener on 127.0.0.1 that records whether anything connected (a SERVICE target)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+
+    def _accept(self) -> None:
+        import socket
+
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()  # an answer no SPARQL client can use: the federated query fails
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def test_service_is_refused_by_query_and_serve_unless_allowed(seed_build: Path) -> None:
+    from typer.testing import CliRunner
+
+    from exograph.cli import app
+
+    listener = _Listener()
+    sparql = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    try:
+        runner = CliRunner()
+        refused = runner.invoke(app, ["query", str(seed_build), sparql])
+        assert refused.exit_code == 1 and "SERVICE clauses are off" in refused.stderr
+        assert listener.connections == 0
+        # Allowed, a service that fails is one line, not a traceback.
+        failed = runner.invoke(app, ["query", str(seed_build), sparql, "--allow-service"])
+        assert failed.exit_code == 1, failed.output
+        lines = [line for line in failed.stderr.splitlines() if line]
+        assert len(lines) == 1 and lines[0].startswith("exograph: error:") and "Traceback" not in failed.output
+        assert listener.connections >= 1
+        seen = listener.connections
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "exograph", "serve", str(seed_build), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            process.stderr.readline()
+            endpoint = f"http://127.0.0.1:{port}/query"
+            for answer in (
+                requests.get(endpoint, params={"query": sparql}, timeout=10),
+                requests.post(endpoint, data={"query": sparql}, timeout=10),
+                requests.post(
+                    endpoint, data=sparql.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=10
+                ),
+            ):
+                assert answer.status_code == 403 and "SERVICE clauses are off" in answer.text
+            assert listener.connections == seen
+            ok = requests.get(endpoint, params={"query": "ASK { ?s ?p 'SERVICE' }"}, timeout=10)
+            assert ok.status_code == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=20)
+    finally:
+        listener.close()

@@ -35,7 +35,14 @@ def _corpus(folder: Path, *, broken: bool = False) -> Path:
 
 def _outputs(out: Path) -> dict[str, bytes]:
     """Every output file, those in output folders (KGX) by their path below ``out``."""
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    found: dict[str, bytes] = {}
+    for top in sorted(p for p in out.iterdir() if not p.name.startswith(".")):
+        below = sorted(top.resolve().rglob("*")) if top.is_dir() else [top]
+        for p in below:
+            if p.is_file():
+                name = top.name if p == top else f"{top.name}/{p.relative_to(top.resolve())}"
+                found[name] = p.read_bytes()
+    return found
 
 
 @pytest.fixture
@@ -71,7 +78,7 @@ def test_parallel_read_with_cache_reads_only_what_changed(tmp_path: Path, small_
     (corpus / "04_d_kras_pancreas.md").unlink()
     second = build([corpus], out, outputs=["turtle"], store=False, workers=2)
     assert (second.parsed, second.cached) == (1, 6)
-    assert len(list((out / ".cache").glob("*.json"))) == 7
+    assert len(list((out / ".exograph" / "cache").glob("*.json"))) == 7
     clean = build([corpus], tmp_path / "clean", outputs=["turtle"], store=False, incremental=False, workers=1)
     assert clean.ok
     assert (out / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()
@@ -168,4 +175,5 @@ def test_child_process_serialiser_error_leaves_no_file(tmp_path: Path, monkeypat
     monkeypatch.setattr(rdf_writers, "_CHILD", "import sys; sys.stdin.buffer.read(10); sys.exit('boom: bad input')")
     with pytest.raises(WriteError, match="serialising turtle failed: boom: bad input"):
         build([corpus], tmp_path / "out", outputs=["turtle"], store=False, incremental=False)
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name != ".cache"]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name != ".exograph"]
+    assert [p.name for p in (tmp_path / "out" / ".exograph").iterdir()] == ["lock"]  # the generation is gone

@@ -132,7 +132,7 @@ def _json_line(doc: Any, text: str | None) -> int | None:
     """The line of a JSON document's id in the file's text, when it can be found."""
     if text is None or not isinstance(doc, dict) or doc.get("id") is None:
         return None
-    found = re.search(r'"id"\s*:\s*"?' + re.escape(str(doc["id"])) + r'\b', text)
+    found = re.search(r'"id"\s*:\s*"?' + re.escape(str(doc["id"])) + r"\b", text)
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 

@@ -98,7 +98,11 @@ def _write(kg: KnowledgeGraph, dest: Destination, target: RdfTarget) -> None:
         convert(statements, handle, target, prefixes, drop_graphs=source == "nquads")
 
 
-_CHILD: Final = "import sys; from exograph.rdfconvert import main; sys.exit(main(sys.argv[1:]))"
+_CHILD: Final = (
+    "import os, sys; from exograph.processes import die_with_parent; "
+    "die_with_parent(int(os.environ['EXOGRAPH_PARENT_PID'])); "
+    "from exograph.rdfconvert import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: RdfTarget) -> None:
@@ -131,7 +135,8 @@ def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: Rd
                 with open(str(kg.rdf_cache), "rb") as cached:
                     status = subprocess.run(command, stdin=cached, stdout=out, stderr=errors, check=False).returncode
             else:
-                child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors)
+                env = {**os.environ, "EXOGRAPH_PARENT_PID": str(os.getpid())}
+                child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors, env=env)
                 _widen_pipe(child)
                 try:
                     _feed(chunks, child)
