@@ -164,12 +164,11 @@ class _Listener:
         return f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
 
     def _accept(self) -> None:
-        import socket
 
         while self.running:
             try:
                 conn, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
