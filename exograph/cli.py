@@ -352,7 +352,7 @@ def fetch(
         Optional[str], typer.Option(envvar="EXOGRAPH_CARDS_URL", help="Card site base URL.")  # noqa: UP045
     ] = None,
     cache: Annotated[Optional[Path], typer.Option(help="HTTP cache folder (default ~/.cache/exograph/http).")] = None,  # noqa: UP045
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for an answer.")] = 30.0,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a whole request may take.")] = 30.0,
     retries: Annotated[int, typer.Option(min=0, help="Retries on 429, 5xx, timeouts and bad answers.")] = 5,
     mappings: Annotated[
         Optional[list[str]],  # noqa: UP045

@@ -9,9 +9,12 @@ is cached or written, so a truncated or HTML error page never lands anywhere.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
+import functools
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import requests
+import urllib3
 
 from . import __version__
 from .atomic import atomic_open
@@ -44,6 +48,10 @@ DEFAULT_CARDS_URL = "https://tomesphere.com/paper"
 #: PubTator3 takes up to 100 ids per export request.
 BATCH_SIZE = 100
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+#: Seconds a negative answer (asked ids missing from it) is trusted before it is asked again.
+NEGATIVE_TTL = 24 * 3600
+#: Largest answer read, in bytes (a batch of 100 full texts is a few MB; MONDO's full mapping set about 13 MB).
+MAX_ANSWER_BYTES = 256 << 20
 _PMID = re.compile(r"^(?:pmid:|pubmed:)?\s*(\d+)$", re.IGNORECASE)
 _PMCID = re.compile(r"^(?:pmcid:|pmc:)?\s*(?:PMC)?(\d+)$", re.IGNORECASE)
 
@@ -94,13 +102,26 @@ class _RateLimiter:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: a number or an HTTP date; None for anything else."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        return max(0.0, parsed.timestamp() - time.time())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+class _Unusable(Exception):
+    """An answer that came but cannot be used (too large, too slow, cut short, badly encoded)."""
 
 
 def _default_cache() -> Path:
@@ -121,6 +142,7 @@ class Fetcher:
         retries: int = 5,
         backoff: float = 1.0,
         max_wait: float = 60.0,
+        max_bytes: int = MAX_ANSWER_BYTES,
         session: requests.Session | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -134,8 +156,12 @@ class Fetcher:
         self.retries = retries
         self.backoff = backoff
         self.max_wait = max_wait
+        self.max_bytes = max_bytes
         self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", f"exograph/{__version__} (+https://w3id.org/exograph)")
+        self.session.max_redirects = 5
+        # requests names itself by default ('python-requests/x'): say who is asking unless the caller did.
+        if str(self.session.headers.get("User-Agent", "")).startswith("python-requests"):
+            self.session.headers["User-Agent"] = f"exograph/{__version__} (+https://w3id.org/exograph)"
         self.log = log or (lambda _msg: None)
         self.report = FetchReport()
 
@@ -143,10 +169,18 @@ class Fetcher:
     def _cache_path(self, url: str) -> Path:
         return self.cache_dir / hashlib.sha256(url.encode("utf-8")).hexdigest()
 
-    def get(self, url: str, validate: Callable[[bytes], Any]) -> bytes:
-        """GET with cache, rate limit and retries; ``validate`` raises ValueError on a bad body."""
+    def get(
+        self, url: str, validate: Callable[[bytes], Any], *, complete: Callable[[bytes], bool] | None = None
+    ) -> bytes:
+        """GET with cache, rate limit and retries; ``validate`` raises ValueError on a bad body.
+
+        Only a valid answer is cached. One that ``complete`` says lacks something asked for (an id PubTator3
+        does not know, say) is a negative answer: cached for :data:`NEGATIVE_TTL` seconds only, so that an id
+        published later is found. ``timeout`` bounds each whole request, however slowly the body drips, and
+        :data:`MAX_ANSWER_BYTES` its size; redirects are followed to http(s) URLs only.
+        """
         cached = self._cache_path(url)
-        if cached.is_file():
+        if self._fresh(cached):
             self.report.cached += 1
             return cached.read_bytes()
         last = "no attempt"
@@ -155,21 +189,28 @@ class Fetcher:
             self.report.requests += 1
             wait: float | None = None
             try:
-                response = self.session.get(url, timeout=(10.0, self.timeout))
+                status, headers, body = self._request(url)
+            except _Unusable as exc:
+                last = str(exc)
             except requests.Timeout:
                 last = f"no answer within {self.timeout:g} s"
+            except requests.TooManyRedirects:
+                raise FetchError(f"{url}: too many redirects (a redirect loop?)", url=url) from None
+            except (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema) as exc:
+                raise FetchError(f"{url}: redirected to a URL that is not http(s): {exc}", url=url) from None
             except requests.ConnectionError as exc:
                 last = f"cannot connect ({exc.__class__.__name__})"
+            except requests.RequestException as exc:
+                last = f"unusable answer ({exc.__class__.__name__})"
             else:
-                if response.status_code == 404:
+                if status == 404:
                     raise FetchError(f"{url}: not found (HTTP 404)", url=url, status=404)
-                if response.status_code in RETRY_STATUS:
-                    last = f"HTTP {response.status_code}"
-                    wait = _retry_after(response.headers.get("Retry-After"))
-                elif response.status_code >= 400:
-                    raise FetchError(f"{url}: HTTP {response.status_code}", url=url, status=response.status_code)
+                if status in RETRY_STATUS:
+                    last = f"HTTP {status}"
+                    wait = _retry_after(headers.get("Retry-After"))
+                elif status >= 400:
+                    raise FetchError(f"{url}: HTTP {status}", url=url, status=status)
                 else:
-                    body = response.content
                     try:
                         validate(body)
                     except ValueError as exc:
@@ -180,6 +221,11 @@ class Fetcher:
                         self.cache_dir.mkdir(parents=True, exist_ok=True)
                         with atomic_open(cached) as handle:
                             handle.write(body)
+                        negative = cached.with_name(cached.name + ".negative")
+                        if complete is not None and not complete(body):
+                            negative.touch()
+                        else:
+                            negative.unlink(missing_ok=True)
                         return body
             if attempt < self.retries:
                 delay = wait if wait is not None else self.backoff * (2**attempt)
@@ -187,6 +233,41 @@ class Fetcher:
                 self.log(f"{url}: {last}; retrying in {delay:.1f} s ({attempt + 1}/{self.retries})")
                 time.sleep(delay)
         raise FetchError(f"{url}: giving up after {self.report.requests} request(s): {last}", url=url)
+
+    def _fresh(self, cached: Path) -> bool:
+        """A cache entry that may be used: any valid answer, a negative one only while it is recent."""
+        if not cached.is_file():
+            return False
+        negative = cached.with_name(cached.name + ".negative")
+        return not (negative.exists() and time.time() - negative.stat().st_mtime > NEGATIVE_TTL)
+
+    def _request(self, url: str) -> tuple[int, Any, bytes]:
+        """Status, headers and body of one GET, the whole of it within ``timeout`` and ``MAX_ANSWER_BYTES``."""
+        deadline = time.monotonic() + self.timeout
+        with self.session.get(url, timeout=(min(10.0, self.timeout), self.timeout), stream=True) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise _Unusable(f"answer of {int(declared):,} bytes, more than the {self.max_bytes:,} allowed")
+            chunks: list[bytes] = []
+            size = 0
+            raw = response.raw
+            try:
+                while True:
+                    if time.monotonic() > deadline:
+                        raise _Unusable(f"answer not complete within {self.timeout:g} s")
+                    # read1: whatever has arrived (decoded), so that a dripping body cannot outlast the deadline.
+                    chunk = raw.read1(1 << 16, decode_content=True)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise _Unusable(f"answer larger than the {self.max_bytes:,} bytes allowed")
+                    chunks.append(chunk)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _Unusable(f"answer cut short or badly encoded ({exc.__class__.__name__})") from None
+            if declared.isdigit() and response.headers.get("Content-Encoding") is None and size < int(declared):
+                raise _Unusable(f"answer cut short ({size:,} of {int(declared):,} bytes)")
+            return response.status_code, response.headers, b"".join(chunks)
 
     # -- PubTator3 --------------------------------------------------------------------
     def pubtator_by_pmid(self, pmids: list[str], out_dir: Path, *, full: bool = False) -> list[Path]:
@@ -197,7 +278,7 @@ class Fetcher:
             url = f"{self.pubtator_url}/publications/export/biocjson?pmids={','.join(batch)}"
             if full:
                 url += "&full=true"
-            body = self.get(url, _validate_bioc_json)
+            body = self.get(url, _validate_bioc_json, complete=functools.partial(_has_all_pmids, asked=batch))
             docs = bioc_json_documents(json.loads(body), url)
             found = {}
             for doc in docs:
@@ -220,7 +301,9 @@ class Fetcher:
         for start in range(0, len(pmcids), BATCH_SIZE):
             batch = pmcids[start : start + BATCH_SIZE]
             url = f"{self.pubtator_url}/publications/pmc_export/biocxml?pmcids={','.join(batch)}"
-            root = ET.fromstring(self.get(url, _validate_bioc_xml))
+            root = ET.fromstring(
+                self.get(url, _validate_bioc_xml, complete=functools.partial(_has_all_pmcids, asked=batch))
+            )
             found: dict[str, ET.Element] = {}
             for doc in root.iter("document"):
                 ident = (doc.findtext("id") or "").strip()
@@ -270,6 +353,18 @@ class Fetcher:
                 written.append(target)
         self.report.written.extend(written)
         return written
+
+
+def _has_all_pmids(body: bytes, asked: list[str]) -> bool:
+    docs = bioc_json_documents(json.loads(body), "<answer>")
+    found = {str(d.get("pmid") or d.get("id") or "") for d in docs if isinstance(d, dict)}
+    return all(pmid in found for pmid in asked)
+
+
+def _has_all_pmcids(body: bytes, asked: list[str]) -> bool:
+    found = {(d.findtext("id") or "").strip().upper() for d in ET.fromstring(body).iter("document")}
+    found |= {f"PMC{ident}" for ident in found}
+    return all(pmcid.upper() in found for pmcid in asked)
 
 
 def _validate_bioc_json(body: bytes) -> None:

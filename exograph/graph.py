@@ -9,7 +9,6 @@ hundred thousand cards fits in memory; writers stream from it.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -321,14 +320,14 @@ class KnowledgeGraph:
         from concurrent.futures import ProcessPoolExecutor
 
         from .cooccurrence import DEFAULT_PAIRS, records, statistics
-        from .processes import die_with_parent, start_method
+        from .processes import die_with_parent, parent_for, start_method
 
         method = start_method()
         pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context(method),
             initializer=die_with_parent,
-            initargs=(os.getpid(),),
+            initargs=(parent_for(method),),
         )
         self._text = None
         if method == "fork":

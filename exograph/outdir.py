@@ -41,6 +41,10 @@ _CURRENT: Final = "current"
 _GENERATION_PREFIX: Final = "gen-"
 
 
+#: Output folders this process is building into (a POSIX lock never conflicts with its own process).
+_HELD: set[str] = set()
+
+
 class BuildLockedError(ExographError):
     """Another build owns the output folder."""
 
@@ -68,15 +72,21 @@ class BuildFolder:
         self.state = self.out / STATE_DIR
         self._lock: TextIO | None = None
         self._generation: Path | None = None
+        self._key = ""
         self.published = False
 
     # -- owning --------------------------------------------------------------------------------------------
     def __enter__(self) -> BuildFolder:
         self.state.mkdir(parents=True, exist_ok=True)
+        key = str(self.state.resolve())
         lock = open(self.state / "lock", "a+", encoding="utf-8")
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if key in _HELD:
+                raise BlockingIOError
+            # A POSIX record lock, not flock: it belongs to this process alone, so the worker processes a
+            # build forks do not hold it on after the build (flock locks are shared with forked children).
+            fcntl.lockf(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
             lock.close()
@@ -84,6 +94,8 @@ class BuildFolder:
                 f"{self.out}: another exograph build (pid {holder}) is writing this folder; "
                 "wait for it to finish or choose another -o"
             ) from None
+        _HELD.add(key)
+        self._key = key
         lock.seek(0)
         lock.truncate()
         lock.write(str(os.getpid()))
@@ -101,8 +113,9 @@ class BuildFolder:
         if not self.published and self._generation is not None:
             shutil.rmtree(self._generation, ignore_errors=True)
         if self._lock is not None:
-            self._lock.close()  # releases the flock
+            self._lock.close()  # releases the lock
             self._lock = None
+            _HELD.discard(self._key)
 
     @property
     def generation(self) -> Path:

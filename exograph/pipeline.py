@@ -66,7 +66,7 @@ def _cache_key(path: Path, fmt: str | None) -> tuple[Path, dict[str, Any]]:
     "Unchanged" is decided by content (BLAKE2b of the bytes), not by size and modification time, which an
     edit can keep (``touch -r``, a copy that preserves times, a clock that goes back).
     """
-    ident = hashlib.sha256(f"{path.resolve()}|{fmt}".encode()).hexdigest()[:32]
+    ident = hashlib.sha256(os.fsencode(path.resolve()) + f"|{fmt}".encode()).hexdigest()[:32]
     meta = {"version": __version__, "digest": _digest(path), "format": fmt}
     return Path(ident + ".json"), meta
 
@@ -110,6 +110,7 @@ def read_inputs(
     for problem in problems:
         if strict:
             raise problem
+        result.files += 1  # counted as an input that could not be read
         result.failures.append(problem)
         kg.failures.append((problem.path or "<input>", str(problem)))
     if not files and not problems:
@@ -234,14 +235,17 @@ def _read_parallel(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .processes import die_with_parent, start_method
+    from .processes import die_with_parent, parent_for, start_method
 
     context = multiprocessing.get_context(start_method())
     size = max(BATCH_FILES, min(MAX_BATCH_FILES, -(-len(files) // (4 * jobs))))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
     done = 0
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=die_with_parent,
+        initargs=(parent_for(context.get_start_method()),),
     ) as pool:
         futures = [pool.submit(_read_batch, batch, input_format, strict, cache_dir) for batch in batches]
         try:

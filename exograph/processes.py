@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 
-__all__ = ["die_with_parent", "start_method"]
+__all__ = ["die_with_parent", "parent_for", "start_method"]
 
 
 def start_method() -> str:
@@ -26,11 +26,12 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when ``parent`` dies (Linux), so no child outlives a killed build.
+def die_with_parent(parent: int | None) -> None:
+    """Have the kernel kill this process when its parent dies (Linux), so no child outlives a killed build.
 
     Called first thing in every worker and serialiser process. ``parent`` is the pid the child was started
-    from: if it already died before the request took effect, the child exits at once.
+    from, when it is its direct parent (not so for a forkserver's workers): if that process already died
+    before the request took effect, the child exits at once.
     """
     if sys.platform.startswith("linux"):
         import ctypes
@@ -39,8 +40,13 @@ def die_with_parent(parent: int) -> None:
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != parent:
+    if parent is not None and os.getppid() != parent:
         os._exit(1)
 
 
 _PR_SET_PDEATHSIG = 1
+
+
+def parent_for(method: str) -> int | None:
+    """The pid a worker started with ``method`` has as its parent: this process for fork, else unknown."""
+    return os.getpid() if method == "fork" else None

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from .errors import InputError
+from .errors import InputError, display_path
 
 __all__ = ["STDIN", "decode_text", "read_bytes", "read_text"]
 
@@ -24,7 +24,9 @@ def read_bytes(source: str | Path | IO[bytes]) -> tuple[bytes, str]:
             return sys.stdin.buffer.read(), "<stdin>"
         path = Path(source)
         try:
-            return path.read_bytes(), str(path)
+            # The label names the file in records and messages: a name that is not UTF-8 or holds a line
+            # break is shown escaped, so that no writer meets an unencodable character and no name forges a line.
+            return path.read_bytes(), display_path(str(path))
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
     data = source.read()

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +23,8 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     content_type: str = "application/json"
+    #: Writes the whole answer itself (status line included) to the handler, for answers no server should send.
+    raw: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
 class Recorded:
@@ -41,6 +43,7 @@ class Recorded:
                     self.docs.setdefault(str(doc["pmid"]), doc)
         self.script: list[Scripted] = []
         self.log: list[tuple[float, str]] = []
+        self.agents: list[str] = []
         self.lock = threading.Lock()
 
 
@@ -85,7 +88,13 @@ def make_handler(state: Recorded) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with state.lock:
                 state.log.append((time.monotonic(), self.path))
+                state.agents.append(self.headers.get("User-Agent", ""))
                 scripted = state.script.pop(0) if state.script else None
+            if scripted is not None and scripted.raw is not None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    scripted.raw(self)
+                self.close_connection = True
+                return
             if scripted is not None:
                 if scripted.delay:
                     time.sleep(scripted.delay)
