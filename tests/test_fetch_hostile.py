@@ -140,7 +140,7 @@ def test_answers_larger_than_the_cap_are_refused(server: tuple[str, Recorded], t
         + (f"{len(big_chunk):x}\r\n".encode() + big_chunk + b"\r\n") * 40
     )
     state.script += [_raw(declared), _raw(undeclared)]
-    with pytest.raises(FetchError, match="larger than|more than"):
+    with pytest.raises(FetchError, match=r"larger than|more than"):
         fetch(["20516115"], tmp_path / "out", fetcher=client(base, tmp_path, max_bytes=1 << 20))
     assert _nothing_cached(tmp_path)
 
