@@ -409,3 +409,47 @@ def test_exograph_errors_carry_the_file(tmp_path: Path) -> None:
     with pytest.raises(ExographError) as caught:
         read_papers(bad)
     assert str(caught.value).startswith(f"{bad}:1: ")
+
+
+_PUBTATOR = (FIXTURES / "cdr_excerpt.pubtator").read_text(encoding="utf-8")
+_FIELD = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["-1", "-", "", "1e400", "-5", "99999999999999999999", "MESH:", "|", ";", "\x00", "\u2028"]),
+)
+
+
+@st.composite
+def _mutated_pubtator(draw: st.DrawFn) -> str:
+    """The CDR excerpt with a few of its fields (title, offsets, types, ids, relation parts) replaced."""
+    lines = _PUBTATOR.split("\n")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        sep = "|" if "|" in lines[i][:20] and "\t" not in lines[i] else "\t"
+        parts = lines[i].split(sep)
+        j = draw(st.integers(0, max(0, len(parts) - 1)))
+        action = draw(st.sampled_from(["replace", "drop", "add"]))
+        if action == "replace" and parts:
+            parts[j] = draw(_FIELD)
+        elif action == "drop" and len(parts) > 1:
+            del parts[j]
+        else:
+            parts.insert(j, draw(_FIELD))
+        lines[i] = sep.join(parts)
+    return "\n".join(lines)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(text=_mutated_pubtator())
+def test_a_mutated_pubtator_file_never_stops_the_build(tmp_path: Path, text: str) -> None:
+    """Whatever a PubTator file holds, the build goes on: the good card beside it is always built."""
+    folder = tmp_path / "in"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(SEED, folder / "good.md")
+    (folder / "mutated.pubtator").write_text(text, encoding="utf-8", errors="surrogatepass")
+    result = build([folder], default_mappings=False)
+    assert "PMCID:PMC12921707" in result.graph.papers
+    for failure in result.failures:
+        assert "\n" not in str(failure) and failure.path and failure.path.endswith("mutated.pubtator")

@@ -16,7 +16,7 @@ from ..diagnostics import Diagnostics
 from ..errors import UnknownPrefixError
 from ..iris import local_curie, normalize_curie
 from ..models import Entity, EntityType, Mention, Paper, Relation, SourceRef
-from .card import NOT_NORMALISED
+from .conventions import NOT_NORMALISED
 
 __all__ = [
     "ENTITY_TYPE_OF",

@@ -19,13 +19,13 @@ from ..diagnostics import Diagnostics
 from ..errors import AnnotationError
 from ..models import Paper
 from .annotations import RawAnnotation, RawDocument, RawRelation, to_paper
+from .conventions import novelty
 
 __all__ = ["ID_INFONS", "bioc_json_documents", "documents_to_papers"]
 
 #: Infon keys that hold an annotation's id, in order of preference (CDR uses 'MESH').
 ID_INFONS = ("identifier", "Identifier", "MESH", "NCBI Gene", "NCBIGene", "Gene", "NCBI Taxonomy", "ID")
 _DOI = re.compile(r"\bdoi:\s*(10\.\S+?)\.?(?:\s|$)", re.IGNORECASE)
-_NOVEL = {"novel": True, "no": False}
 
 
 def _str(value: Any) -> str | None:
@@ -276,9 +276,7 @@ def _relation(rel: dict[str, Any], path: str, diag: Diagnostics) -> RawRelation:
     line = rel.get("_line")
     infons = _infons_of(rel, f"relation {rel.get('id')!r}", path, line)
     rtype = _str(infons.get("type")) or _str(infons.get("relation")) or "related_to"
-    novel = None
-    if _str(infons.get("novel")):
-        novel = _NOVEL.get(str(infons["novel"]).casefold())
+    novel = novelty(_str(infons.get("novel")), diag, path=path, line=line)
     score = None
     if _str(infons.get("score")):
         try:

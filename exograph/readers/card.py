@@ -21,11 +21,10 @@ from ..errors import CardError, UnknownPrefixError
 from ..iris import normalize_curie, url_iri
 from ..models import Entity, EntityType, Link, Paper, SourceRef
 from ..textio import decode_text, read_bytes
+from .conventions import NOT_NORMALISED
 
-__all__ = ["NOT_NORMALISED", "parse_card", "read_card"]
+__all__ = ["parse_card", "read_card"]
 
-#: Ids that sources use to say "this mention has no normalised id".
-NOT_NORMALISED: Final = frozenset({"", "-", "-1", "null", "none", "n/a"})
 
 _CATEGORIES: Final[dict[str, EntityType]] = {
     "genes": "Gene",

@@ -16,10 +16,9 @@ from ..errors import AnnotationError
 from ..models import Paper
 from ..textio import decode_text, read_bytes
 from .annotations import RawAnnotation, RawDocument, RawRelation, to_paper
+from .conventions import novelty
 
 __all__ = ["parse_pubtator", "read_pubtator"]
-
-_NOVEL = {"novel": True, "no": False}
 
 
 def read_pubtator(source: str | Path | IO[bytes], diagnostics: Diagnostics | None = None) -> list[Paper]:
@@ -76,11 +75,7 @@ def parse_pubtator(data: bytes | str, path: str = "<pubtator>", diagnostics: Dia
         if len(fields) >= 5 and fields[1].strip().isdigit():
             _mention(doc, fields, path, n, diag)
         elif len(fields) in (4, 5) and not fields[1].strip().lstrip("-").isdigit():
-            novel = None
-            if len(fields) == 5:
-                novel = _NOVEL.get(fields[4].strip().casefold())
-                if novel is None:
-                    diag.warn("unknown-field", f"novelty flag {fields[4]!r} not understood", path=path, line=n)
+            novel = novelty(fields[4], diag, path=path, line=n) if len(fields) == 5 else None
             doc.relations.append(RawRelation(type=fields[1].strip(), id1=fields[2], id2=fields[3], novel=novel, line=n))
         else:
             raise AnnotationError(

@@ -100,7 +100,7 @@ def _write(kg: KnowledgeGraph, dest: Destination, target: RdfTarget) -> None:
 
 _CHILD: Final = (
     "import os, sys; from exograph.processes import die_with_parent; "
-    "die_with_parent(int(os.environ['EXOGRAPH_PARENT_PID'])); "
+    "die_with_parent(int(os.environ.get('EXOGRAPH_PARENT_PID', os.getppid()))); "
     "from exograph.rdfconvert import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -135,8 +135,7 @@ def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: Rd
                 with open(str(kg.rdf_cache), "rb") as cached:
                     status = subprocess.run(command, stdin=cached, stdout=out, stderr=errors, check=False).returncode
             else:
-                env = {**os.environ, "EXOGRAPH_PARENT_PID": str(os.getpid())}
-                child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors, env=env)
+                child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors, env=_child_env())
                 _widen_pipe(child)
                 try:
                     _feed(chunks, child)
@@ -170,7 +169,9 @@ class _Second:
         try:
             job.result()
             with open(self.text, "rb") as source, open(self.out, "wb") as target:
-                self.child = subprocess.Popen(self.command, stdin=source, stdout=target, stderr=self.errors)
+                self.child = subprocess.Popen(
+                    self.command, stdin=source, stdout=target, stderr=self.errors, env=_child_env()
+                )
         except BaseException as exc:  # re-raised in wait(), in the thread that writes the file
             self.failure = exc
         finally:
@@ -217,6 +218,11 @@ def _check(status: int, errors: IO[bytes], target: str, dest: str | os.PathLike[
             f"serialising {target} failed: {message[-1] if message else f'exit status {status}'}",
             path=os.fspath(dest),
         )
+
+
+def _child_env() -> dict[str, str]:
+    """The serialiser's environment: ours, and our pid, so that it dies with us (see processes.die_with_parent)."""
+    return {**os.environ, "EXOGRAPH_PARENT_PID": str(os.getpid())}
 
 
 def _feed(chunks: Iterator[bytes], child: subprocess.Popen[bytes]) -> None:
