@@ -453,3 +453,41 @@ def test_a_mutated_pubtator_file_never_stops_the_build(tmp_path: Path, text: str
     assert "PMCID:PMC12921707" in result.graph.papers
     for failure in result.failures:
         assert "\n" not in str(failure) and failure.path and failure.path.endswith("mutated.pubtator")
+
+
+_CARD_LINES = SEED.read_text(encoding="utf-8").split("\n")
+
+
+@st.composite
+def _mutated_card(draw: st.DrawFn) -> str:
+    """The seed card with lines dropped, duplicated, swapped or overwritten (headings and items included)."""
+    lines = list(_CARD_LINES)
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "duplicate", "swap", "text", "truncate"]))
+        if action == "drop" and len(lines) > 1:
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif action == "text":
+            lines[i] = draw(st.sampled_from(["", "## ", "- **Genes:** ", "# ", "---"])) + draw(st.text(max_size=30))
+        else:
+            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mutated_card())
+def test_a_mutated_card_gives_a_paper_or_one_error_line(text: str) -> None:
+    from exograph.errors import CardError
+    from exograph.readers.card import parse_card
+
+    try:
+        paper = parse_card(text, "mutated.md", Diagnostics())
+    except CardError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("mutated.md")
+    else:
+        assert paper.title

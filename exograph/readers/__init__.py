@@ -28,7 +28,7 @@ __all__ = [
     "read_papers",
 ]
 
-InputFormat = Literal["card", "pubtator", "bioc-json", "bioc-xml"]
+InputFormat = Literal["card", "pubtator", "bioc-json", "bioc-xml", "pubtator3-bulk"]
 INPUT_FORMATS: Final[tuple[InputFormat, ...]] = get_args(InputFormat)
 
 Reader = Callable[[bytes, str, Diagnostics], list[Paper]]
@@ -42,6 +42,8 @@ _SUFFIXES: Final[dict[str, InputFormat | None]] = {
     ".xml": "bioc-xml",
     ".bioc": "bioc-xml",
     ".txt": None,  # cards and PubTator exports both use .txt: look inside
+    ".gz": None,  # PubTator3's bulk files (bioconcepts2pubtator3.gz ...): look inside
+    ".tsv": None,
 }
 _PUBTATOR_HEAD: Final = re.compile(rb"^\s*[^|\s]+\|[ta]\|", re.MULTILINE)
 
@@ -72,12 +74,19 @@ def _read_bioc_xml(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
     return parse_bioc_xml(data, label, diag)
 
 
+def _read_pubtator3_bulk(data: bytes, label: str, diag: Diagnostics) -> list[Paper]:
+    from .pubtator3_bulk import parse_pubtator3_bulk
+
+    return parse_pubtator3_bulk(data, label, diag)
+
+
 #: Reader per input format; the CLI's ``--format`` choices come from these keys.
 READERS: Final[dict[InputFormat, Reader]] = {
     "card": _read_card,
     "pubtator": _read_pubtator,
     "bioc-json": _read_bioc_json,
     "bioc-xml": _read_bioc_xml,
+    "pubtator3-bulk": _read_pubtator3_bulk,
 }
 
 
@@ -87,6 +96,8 @@ def guess_format(label: str, data: bytes) -> InputFormat:
     known = _SUFFIXES.get(suffix, None)
     if known is not None:
         return known
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip_head(data)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
     if head.startswith(b"# "):
         return "card"
@@ -96,12 +107,26 @@ def guess_format(label: str, data: bytes) -> InputFormat:
         return "bioc-xml"
     if _PUBTATOR_HEAD.match(head):
         return "pubtator"
+    from .pubtator3_bulk import looks_like_pubtator3_bulk
+
+    if looks_like_pubtator3_bulk(head):
+        return "pubtator3-bulk"
     raise InputError(
         f"cannot tell the input format from the suffix {suffix!r} or the content; "
         f"pass --format with one of: {', '.join(INPUT_FORMATS)}",
         path=label,
         line=1,
     )
+
+
+def _gunzip_head(data: bytes) -> bytes:
+    """The first few KB of a gzipped file, decompressed (b"" when it is not gzip after all)."""
+    import zlib
+
+    try:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[: 1 << 16], 4096)
+    except zlib.error:
+        return b""
 
 
 def read_papers(

@@ -1,0 +1,146 @@
+"""Reader for PubTator3's bulk files: every PubMed abstract's concepts and relations, without the text.
+
+``bioconcepts2pubtator3.gz`` and the per-type files (``gene2pubtator3.gz`` ...)
+hold one concept per row, ``PMID<TAB>Type<TAB>ConceptID<TAB>Mentions<TAB>Resource``
+(mentions ``|``-separated); ``relation2pubtator3.gz`` one relation per row,
+``PMID<TAB>type<TAB>Type|ConceptID<TAB>Type|ConceptID``. Rows come grouped by
+PMID. There are no titles, offsets or spans: each PMID becomes a paper (titled
+``PubMed <PMID>``) that mentions its concepts, every name PubTator3 saw kept as
+the entity's names, and its relations; the concept file and the relation file of
+the same abstracts are merged by PMID like any two sources of one paper.
+
+The file is read as a gzip stream, a group of rows at a time, so a reader of
+PMID groups (:func:`iter_pubtator3_bulk`) never holds more than one paper's rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Final
+
+from ..diagnostics import Diagnostics
+from ..errors import AnnotationError
+from ..models import Entity, Paper, Relation, SourceRef
+from ..textio import read_bytes
+from .annotations import ENTITY_TYPE_OF, annotation_curies, split_composite
+
+__all__ = ["iter_pubtator3_bulk", "looks_like_pubtator3_bulk", "parse_pubtator3_bulk", "read_pubtator3_bulk"]
+
+_CONCEPT: Final = re.compile(rb"^\d+\t[A-Za-z_ ]+\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\r?$")
+_RELATION: Final = re.compile(rb"^\d+\t[A-Za-z_]+\t[A-Za-z]+\|[^\t\n]+\t[A-Za-z]+\|[^\t\n]+\r?$")
+_FORMAT: Final = "pubtator3-bulk"
+
+
+def looks_like_pubtator3_bulk(head: bytes) -> bool:
+    """Whether the first line of (decompressed) text is a bulk concept or relation row."""
+    first = head.split(b"\n", 1)[0]
+    return bool(_CONCEPT.match(first) or _RELATION.match(first))
+
+
+def read_pubtator3_bulk(source: str | Path | IO[bytes], diagnostics: Diagnostics | None = None) -> list[Paper]:
+    """Every PMID of a bulk file (gzipped or not) as a Paper."""
+    data, label = read_bytes(source)
+    return parse_pubtator3_bulk(data, label, diagnostics)
+
+
+def parse_pubtator3_bulk(data: bytes, path: str = "<pubtator3>", diagnostics: Diagnostics | None = None) -> list[Paper]:
+    """Parse a bulk file held in memory (gzipped or not)."""
+    if data[:2] == b"\x1f\x8b":
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            return list(iter_pubtator3_bulk(stream, path, diagnostics))
+    return list(iter_pubtator3_bulk(io.BytesIO(data), path, diagnostics))
+
+
+def iter_pubtator3_bulk(stream: Iterable[bytes], path: str, diagnostics: Diagnostics | None = None) -> Iterator[Paper]:
+    """Papers one PMID group at a time from a (decompressed) binary stream."""
+    diag = diagnostics if diagnostics is not None else Diagnostics()
+    group: list[tuple[int, list[str]]] = []
+    pmid = ""
+    line_no = 0
+    try:
+        for line_no, raw in enumerate(stream, start=1):
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not text.strip():
+                continue
+            fields = text.split("\t")
+            if not fields[0].isdigit():
+                raise AnnotationError(f"row does not start with a PMID: {text[:80]!r}", path=path, line=line_no)
+            if fields[0] != pmid and group:
+                yield _paper(pmid, group, path, diag)
+                group = []
+            pmid = fields[0]
+            group.append((line_no, fields))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise AnnotationError(f"broken gzip stream: {exc}", path=path, line=line_no + 1) from None
+    if group:
+        yield _paper(pmid, group, path, diag)
+
+
+def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagnostics) -> Paper:
+    entities: dict[str, Entity] = {}
+    relations: list[Relation] = []
+    for line, fields in rows:
+        if len(fields) == 5:
+            _concept(fields, entities, path, line, diag)
+        elif len(fields) == 4 and "|" in fields[2] and "|" in fields[3]:
+            relation = _relation(fields, path, line, diag)
+            if relation is not None:
+                relations.append(relation)
+        else:
+            raise AnnotationError(
+                f"row is neither a concept (5 tab-separated fields) nor a relation (4): {fields!r}"[:160],
+                path=path,
+                line=line,
+            )
+    return Paper(
+        title=f"PubMed {pmid}",
+        pmid=pmid,
+        entities=tuple(entities.values()),
+        relations=tuple(relations),
+        source=SourceRef(path=path, line=rows[0][0], format=_FORMAT),
+    )
+
+
+def _concept(fields: list[str], entities: dict[str, Entity], path: str, line: int, diag: Diagnostics) -> None:
+    _, kind, concept, mentions, _resource = fields
+    etype = ENTITY_TYPE_OF.get(kind.replace("_", "").replace(" ", "").casefold())
+    if etype is None:
+        diag.warn(
+            "unknown-entity-type",
+            f"concept type {kind!r} is not one exograph maps; row not imported",
+            path=path,
+            line=line,
+        )
+        return
+    names = [m.strip() for m in mentions.split("|") if m.strip()] or [concept.strip() or kind]
+    for curie, part in zip(
+        annotation_curies(etype, concept, diag=diag, path=path, line=line),
+        split_composite(etype, concept),
+        strict=False,
+    ):
+        entity = Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=tuple(dict.fromkeys(names[1:])))
+        entities.setdefault(entity.key, entity)
+
+
+def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Relation | None:
+    _, rtype, first, second = fields
+    ends: list[str] = []
+    for end in (first, second):
+        kind, _, concept = end.partition("|")
+        etype = ENTITY_TYPE_OF.get(kind.replace("_", "").casefold())
+        curies = annotation_curies(etype, concept, diag=diag, path=path, line=line) if etype else [None]
+        if etype is None or not curies or curies[0] is None:
+            diag.warn(
+                "relation-unknown-entity",
+                f"{rtype} relation names {end!r}, which has no usable id; not imported",
+                path=path,
+                line=line,
+            )
+            return None
+        ends.append(curies[0])
+    return Relation(type=rtype, subject=ends[0], object=ends[1])
