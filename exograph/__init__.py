@@ -4,39 +4,56 @@
 >>> result = exograph.build(["seeds/"])
 >>> sorted(result.graph.entities)[:2]
 ['MESH:C017875', 'MESH:C080625']
+
+The package face is lazy: ``import exograph`` loads nothing but this module, and
+each name below is imported on first use. A worker or serialiser process that
+needs one module (``exograph.rdfconvert``, say) so does not pay for pydantic,
+networkx and the readers.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .errors import (
-    AnnotationError,
-    CardError,
-    ExographError,
-    FetchError,
-    FormatError,
-    InputError,
-    QueryError,
-    ServeError,
-    UnknownPrefixError,
-)
-from .graph import KnowledgeGraph, build_graph
-from .models import Diagnostic, Entity, Link, Mention, Paper, Relation, SourceRef
-from .notebook import show
-from .pipeline import BuildResult, build
-from .readers import read_papers
-from .readers.card import read_card
-from .store import query
-from .writers import (
-    read_graphml,
-    write_graphml,
-    write_html,
-    write_nquads,
-    write_ntriples,
-    write_trig,
-    write_turtle,
-)
+#: Public name -> module that defines it.
+_EXPORTS: dict[str, str] = {
+    "AnnotationError": ".errors",
+    "CardError": ".errors",
+    "ExographError": ".errors",
+    "FetchError": ".errors",
+    "FormatError": ".errors",
+    "InputError": ".errors",
+    "MappingError": ".errors",
+    "QueryError": ".errors",
+    "ServeError": ".errors",
+    "UnknownPrefixError": ".errors",
+    "KnowledgeGraph": ".graph",
+    "build_graph": ".graph",
+    "Diagnostic": ".models",
+    "Entity": ".models",
+    "Link": ".models",
+    "Mention": ".models",
+    "Paper": ".models",
+    "Relation": ".models",
+    "SourceRef": ".models",
+    "show": ".notebook",
+    "BuildResult": ".pipeline",
+    "build": ".pipeline",
+    "read_papers": ".readers",
+    "read_card": ".readers.card",
+    "read_sssom": ".sssom",
+    "query": ".store",
+    "read_graphml": ".writers",
+    "write_graphml": ".writers",
+    "write_html": ".writers",
+    "write_nquads": ".writers",
+    "write_ntriples": ".writers",
+    "write_trig": ".writers",
+    "write_turtle": ".writers",
+}
 
 __all__ = [
     "AnnotationError",
@@ -50,6 +67,7 @@ __all__ = [
     "InputError",
     "KnowledgeGraph",
     "Link",
+    "MappingError",
     "Mention",
     "Paper",
     "QueryError",
@@ -64,6 +82,7 @@ __all__ = [
     "read_card",
     "read_graphml",
     "read_papers",
+    "read_sssom",
     "show",
     "write_graphml",
     "write_html",
@@ -72,3 +91,48 @@ __all__ = [
     "write_trig",
     "write_turtle",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exograph' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:
+    from .errors import (
+        AnnotationError,
+        CardError,
+        ExographError,
+        FetchError,
+        FormatError,
+        InputError,
+        MappingError,
+        QueryError,
+        ServeError,
+        UnknownPrefixError,
+    )
+    from .graph import KnowledgeGraph, build_graph
+    from .models import Diagnostic, Entity, Link, Mention, Paper, Relation, SourceRef
+    from .notebook import show
+    from .pipeline import BuildResult, build
+    from .readers import read_papers
+    from .readers.card import read_card
+    from .sssom import read_sssom
+    from .store import query
+    from .writers import (
+        read_graphml,
+        write_graphml,
+        write_html,
+        write_nquads,
+        write_ntriples,
+        write_trig,
+        write_turtle,
+    )

@@ -19,6 +19,7 @@ import typer
 
 from . import __version__
 from .errors import ExographError
+from .executors import ENGINES
 from .readers import INPUT_FORMATS
 from .store import RESULT_FORMATS
 from .writers import DEFAULT_OUTPUTS, OUTPUT_FORMATS
@@ -36,6 +37,7 @@ app = typer.Typer(
 InputChoice = enum.Enum("InputChoice", {name: name for name in INPUT_FORMATS}, type=str)  # type: ignore[misc]
 OutputChoice = enum.Enum("OutputChoice", {name: name for name in OUTPUT_FORMATS}, type=str)  # type: ignore[misc]
 ResultChoice = enum.Enum("ResultChoice", {name: name for name in RESULT_FORMATS}, type=str)  # type: ignore[misc]
+EngineChoice = enum.Enum("EngineChoice", {name: name for name in ENGINES}, type=str)  # type: ignore[misc]
 
 
 def _fail(exc: Exception, code: int = 1) -> NoReturn:
@@ -103,6 +105,14 @@ def build(
     merge_mapped: Annotated[
         bool, typer.Option("--merge-mapped", help="Merge each clique of exact matches into one node.")
     ] = False,
+    engine: Annotated[
+        EngineChoice,  # type: ignore[valid-type]
+        typer.Option("--engine", help="Where inputs are read: this process (local) or a Dask cluster (dask)."),
+    ] = EngineChoice("local"),
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--scheduler", help="Address of an existing Dask scheduler (tcp://HOST:8786); implies dask."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,
 ) -> None:
@@ -135,6 +145,8 @@ def build(
                 mappings=mappings or (),
                 default_mappings=default_mappings,
                 merge_mapped=merge_mapped,
+                engine=engine.value,
+                scheduler=scheduler,
             )
     except ExographError as exc:
         _fail(exc)

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from . import __version__
 from .diagnostics import Diagnostics
 from .errors import InputError
+from .executors import Engine, Executor, make_executor
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
 from .outdir import BuildFolder
@@ -93,8 +94,13 @@ def read_inputs(
     progress: Progress | None = None,
     workers: int | None = None,
     exclude: Path | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """Read every input into ``kg``; failures are collected (or raised with ``strict``).
+
+    Given an ``executor`` (a Dask cluster), the inputs are cut into chunks (:mod:`exograph.plan`; a large
+    PubTator or bulk file into several) that the executor reads where it runs them; the chunks' graphs are
+    absorbed in order, so the graph is the same as this process would have read (no parse cache is used).
 
     ``exclude`` is the build's own output folder, never read as input; nor is any other exograph output
     folder met while walking a folder. A named input that does not exist, or inputs that hold no file to
@@ -116,6 +122,9 @@ def read_inputs(
     if not files and not problems:
         named = ", ".join(str(i) for i in inputs) or "(none)"
         raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
+    if executor is not None:
+        _read_planned(kg, files, result, executor, input_format, strict, progress)
+        return
     jobs = _jobs(workers, len(files))
     live: set[str] = set()
     if jobs <= 1:
@@ -127,6 +136,31 @@ def read_inputs(
         for stale in cache_dir.glob("*.json"):
             if stale.name not in live:
                 stale.unlink(missing_ok=True)
+
+
+def _read_planned(
+    kg: KnowledgeGraph,
+    files: list[str | Path],
+    result: BuildResult,
+    executor: Executor,
+    input_format: InputFormat | None,
+    strict: bool,
+    progress: Progress | None,
+) -> None:
+    from .plan import partition, read_chunk
+
+    chunks = partition(files, input_format)
+    result.files += len(files)
+    failed_paths: set[str] = set()
+    for done, (part, report) in enumerate(executor.map(read_chunk, chunks), start=1):
+        if strict and report.failures:
+            raise report.failures[0]
+        kg.absorb(part)
+        result.failures.extend(report.failures)
+        failed_paths.update(report.chunk.path for _ in report.failures)
+        if progress:
+            progress(done, len(chunks), report.chunk.path)
+    result.parsed += len({c.path for c in chunks} - failed_paths)
 
 
 #: Fewest files per unit of work when reading in parallel (and a quarter of the fewest files worth it).
@@ -339,11 +373,15 @@ def build(
     mappings: Sequence[str | Path] = (),
     default_mappings: bool = True,
     merge_mapped: bool = False,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> BuildResult:
     """Read inputs, build the graph and write outputs to ``out_dir`` (nothing is written without one).
 
     ``workers`` sets how many processes read the inputs (default: one per core
     for large inputs, else one); the graph is the same whatever the number.
+    ``engine="dask"`` reads on a Dask ``LocalCluster`` of ``workers`` processes, ``scheduler``
+    (``tcp://host:8786``) on an existing cluster; the graph and outputs are the same as the local engine's.
     ``mappings`` are SSSOM files applied besides MONDO's exact matches to MeSH
     (unless ``default_mappings`` is false): mapped ids are linked, and with
     ``merge_mapped`` each clique of exact matches becomes one node.
@@ -362,6 +400,8 @@ def build(
         workers=workers,
         mapping_sources=[*([DEFAULT_MAPPINGS] if default_mappings else []), *mappings],
         merge_mapped=merge_mapped,
+        engine=engine,
+        scheduler=scheduler,
     )
     if out_dir is None:
         if _read_all(inputs, kg, result, options, cache_dir=None, exclude=None):
@@ -417,6 +457,8 @@ class _Options:
     workers: int | None
     mapping_sources: list[str | Path]
     merge_mapped: bool
+    engine: Engine = "local"
+    scheduler: str | None = None
 
 
 def _read_all(
@@ -431,18 +473,27 @@ def _read_all(
     """Read every input and apply the mapping sets; False when nothing could be read."""
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-    with _timed(result, "read"):
-        read_inputs(
-            inputs,
-            kg,
-            result,
-            input_format=options.input_format,
-            strict=options.strict,
-            cache_dir=cache_dir,
-            progress=options.progress,
-            workers=options.workers,
-            exclude=exclude,
-        )
+    distributed = options.engine == "dask" or options.scheduler is not None
+    executor = (
+        make_executor(options.engine, workers=options.workers, scheduler=options.scheduler) if distributed else None
+    )
+    try:
+        with _timed(result, "read"):
+            read_inputs(
+                inputs,
+                kg,
+                result,
+                input_format=options.input_format,
+                strict=options.strict,
+                cache_dir=cache_dir,
+                progress=options.progress,
+                workers=options.workers,
+                exclude=exclude,
+                executor=executor,
+            )
+    finally:
+        if executor is not None:
+            executor.close()
     if not kg.papers and result.failures:
         return False
     if options.mapping_sources:

@@ -1,0 +1,91 @@
+"""Where the build plan's units of work run: in this process, or on a Dask cluster.
+
+Both take a function and its inputs and give the results back in input order,
+so the plan (:mod:`exograph.plan`) and everything after it are the same whichever
+runs it. Dask (``dask.distributed``) is imported only when asked for: it runs the
+same Python functions on a ``LocalCluster`` of worker processes on this machine,
+or on an existing cluster (``dask scheduler`` / ``dask worker``, Kubernetes,
+SLURM) named by its scheduler's address, where every worker must see the inputs
+under the same paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, Protocol, TypeVar, get_args
+
+from .errors import ExographError
+
+__all__ = ["ENGINES", "DaskExecutor", "Engine", "EngineError", "Executor", "LocalExecutor", "make_executor"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Engine = Literal["local", "dask"]
+ENGINES: tuple[Engine, ...] = get_args(Engine)
+
+
+class EngineError(ExographError):
+    """The execution engine could not be started or reached."""
+
+
+class Executor(Protocol):
+    """Runs a function over inputs and yields the results in input order."""
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalExecutor:
+    """This process, one item after the other (the fast default for small inputs)."""
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        return map(function, items)
+
+    def close(self) -> None:
+        return None
+
+
+class DaskExecutor:
+    """A Dask cluster: a LocalCluster of ``workers`` processes, or the one whose scheduler is at ``scheduler``."""
+
+    def __init__(self, *, workers: int | None = None, scheduler: str | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise EngineError("--engine dask needs Dask: pip install 'exograph[dask]'") from exc
+        self._cluster: Any = None
+        try:
+            if scheduler is not None:
+                self.client = Client(scheduler, timeout="20s")
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=workers or 2,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+                self.client = Client(self._cluster)
+        except (OSError, TimeoutError) as exc:
+            raise EngineError(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}") from None
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        futures = self.client.map(function, list(items), pure=False)
+        for future in futures:  # in input order; each result is released once read
+            result = future.result()
+            future.release()
+            yield result
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(engine: Engine, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor for ``engine`` (``scheduler`` implies Dask)."""
+    if engine == "dask" or scheduler is not None:
+        return DaskExecutor(workers=workers, scheduler=scheduler)
+    return LocalExecutor()

@@ -1,0 +1,184 @@
+"""The read stage of the build as a plan: inputs cut into chunks, each chunk read into a graph of its own.
+
+A chunk is a file or, for a large PubTator or bulk file, a byte range of it that
+starts and ends between documents (a blank line, or a change of PMID), so that
+one big file does not mean one core. :func:`read_chunk` is a pure function of its
+chunk: any executor (:mod:`exograph.executors`: this process, or a Dask cluster)
+can run it anywhere the file can be read, and the partial graphs, absorbed in
+chunk order (:meth:`KnowledgeGraph.absorb`), give the same graph, and so the same
+statements, as reading the files one after the other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from .diagnostics import Diagnostics
+from .errors import InputError
+from .graph import KnowledgeGraph
+from .models import Paper
+from .readers import InputFormat, guess_format, read_papers
+from .textio import STDIN
+
+__all__ = ["CHUNK_BYTES", "Chunk", "ChunkReport", "absorb_in_order", "partition", "read_chunk"]
+
+#: Files larger than this are cut into chunks of about this size (where their format allows it).
+CHUNK_BYTES: Final = 32 << 20
+#: Formats whose documents can be cut apart between lines (PubTator: blank lines; bulk rows: a new PMID).
+_SPLITTABLE: Final = frozenset({"pubtator", "pubtator3-bulk"})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A file, or the lines ``[start, end)`` (bytes) of one, read as one unit of work."""
+
+    path: str
+    format: InputFormat | None
+    start: int = 0
+    end: int | None = None
+    #: Line number of the chunk's first line in the file (1 for a whole file).
+    first_line: int = 1
+    #: Position of the chunk in the build, so results are absorbed in file order.
+    index: int = 0
+
+
+@dataclass
+class ChunkReport:
+    """What reading a chunk gave besides the graph: failures and counts, for the build's summary."""
+
+    chunk: Chunk
+    papers: int = 0
+    failures: list[InputError] = field(default_factory=list)
+
+
+def partition(
+    files: list[str | Path], input_format: InputFormat | None, *, chunk_bytes: int | None = None
+) -> list[Chunk]:
+    """Chunks for the input files, in file order; large line-based files are cut between documents."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    chunks: list[Chunk] = []
+    for source in files:
+        path = str(source)
+        if path == STDIN:
+            chunks.append(Chunk(path, input_format, index=len(chunks)))
+            continue
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        fmt = input_format
+        if size > chunk_bytes and fmt is None:
+            with open(path, "rb") as handle:
+                head = handle.read(1 << 16)
+            try:
+                fmt = guess_format(path, head)
+            except InputError:
+                fmt = None
+        if size <= chunk_bytes or fmt not in _SPLITTABLE or _is_gzip(path):
+            chunks.append(Chunk(path, input_format, index=len(chunks)))
+            continue
+        for start, end, first_line in _boundaries(path, fmt, chunk_bytes):
+            chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
+    return chunks
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int) -> list[tuple[int, int, int]]:
+    """Byte ranges of about ``chunk_bytes`` that end where a document ends, with their first line numbers."""
+    out: list[tuple[int, int, int]] = []
+    start, line, lines_before = 0, 0, 0
+    position = 0
+    previous_key = b""
+    with open(path, "rb") as handle:
+        for raw in handle:
+            line += 1
+            key = raw.split(b"\t", 1)[0].split(b"|", 1)[0]
+            boundary = (fmt == "pubtator" and not raw.strip()) or (fmt == "pubtator3-bulk" and key != previous_key)
+            if boundary and position - start >= chunk_bytes:
+                cut = position + len(raw) if fmt == "pubtator" else position
+                first = lines_before + 1
+                out.append((start, cut, first))
+                lines_before = line if fmt == "pubtator" else line - 1
+                start = cut
+            previous_key = key
+            position += len(raw)
+    out.append((start, position, lines_before + 1))
+    return [r for r in out if r[1] > r[0]]
+
+
+def read_chunk(chunk: Chunk) -> tuple[KnowledgeGraph, ChunkReport]:
+    """Read one chunk into a graph of its own (runs wherever the executor puts it; needs only the file)."""
+    kg = KnowledgeGraph()
+    report = ChunkReport(chunk)
+    diag = Diagnostics()
+    try:
+        if chunk.start == 0 and chunk.end is None:
+            papers = read_papers(chunk.path, format=chunk.format, diagnostics=diag)
+        else:
+            papers = _read_range(chunk, diag)
+    except InputError as exc:
+        report.failures.append(exc)
+        kg.failures.append((exc.path or chunk.path, str(exc)))
+        return kg, report
+    kg.diagnostics.extend(diag.items)
+    for paper in papers:
+        kg.add(paper)
+    report.papers = len(papers)
+    return kg, report
+
+
+def _read_range(chunk: Chunk, diag: Diagnostics) -> list[Paper]:
+    """Papers of a byte range, with line numbers counted from the file's start."""
+    from .errors import display_path
+
+    label = display_path(chunk.path)
+    try:
+        with open(chunk.path, "rb") as handle:
+            handle.seek(chunk.start)
+            piece = handle.read((chunk.end or 0) - chunk.start if chunk.end is not None else -1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=label) from exc
+    local = Diagnostics()
+    offset = chunk.first_line - 1
+    try:
+        papers = read_papers_bytes(piece, label, chunk.format, local)
+    except InputError as exc:
+        raise type(exc)(
+            exc.message, path=exc.path, line=None if exc.line is None else exc.line + offset, column=exc.column
+        ) from None
+    diag.extend([d.model_copy(update={"line": None if d.line is None else d.line + offset}) for d in local.items])
+    return [
+        p.model_copy(update={"source": p.source.model_copy(update={"line": (p.source.line or 1) + offset})})
+        for p in papers
+    ]
+
+
+def read_papers_bytes(data: bytes, label: str, fmt: InputFormat | None, diag: Diagnostics) -> list[Paper]:
+    """:func:`read_papers` for bytes already in memory (a chunk of a file)."""
+    import io
+
+    class _Named(io.BytesIO):
+        name = label
+
+    return read_papers(_Named(data), format=fmt, diagnostics=diag)
+
+
+def absorb_in_order(kg: KnowledgeGraph, results: Iterable[tuple[KnowledgeGraph, ChunkReport]]) -> list[ChunkReport]:
+    """Absorb the chunks' graphs into ``kg`` in chunk order (the same graph as one sequential read).
+
+    ``results`` come in chunk order (executors keep it), so each partial graph is absorbed and freed as
+    soon as it arrives.
+    """
+    reports = []
+    for part, report in results:
+        kg.absorb(part)
+        reports.append(report)
+    return reports
