@@ -10,6 +10,7 @@ from .graphml import read_graphml, write_graphml
 from .html import write_html
 from .kgx import write_kgx, write_kgx_jsonl
 from .rdf import write_nquads, write_ntriples, write_trig, write_turtle
+from .shards import write_nquads_shards
 from .summary import write_summary_json, write_summary_markdown
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "write_kgx",
     "write_kgx_jsonl",
     "write_nquads",
+    "write_nquads_shards",
     "write_ntriples",
     "write_summary_json",
     "write_summary_markdown",
@@ -35,7 +37,17 @@ __all__ = [
 ]
 
 OutputFormat = Literal[
-    "turtle", "ntriples", "nquads", "trig", "graphml", "html", "kgx", "kgx-jsonl", "summary-json", "summary-md"
+    "turtle",
+    "ntriples",
+    "nquads",
+    "nquads-shards",
+    "trig",
+    "graphml",
+    "html",
+    "kgx",
+    "kgx-jsonl",
+    "summary-json",
+    "summary-md",
 ]
 OUTPUT_FORMATS: Final[tuple[OutputFormat, ...]] = get_args(OutputFormat)
 Writer = Callable[["KnowledgeGraph", Destination], None]
@@ -44,6 +56,7 @@ WRITERS: Final[dict[OutputFormat, Writer]] = {
     "turtle": write_turtle,
     "ntriples": write_ntriples,
     "nquads": write_nquads,
+    "nquads-shards": write_nquads_shards,
     "trig": write_trig,
     "graphml": write_graphml,
     "html": write_html,
@@ -57,6 +70,7 @@ FILE_NAMES: Final[dict[OutputFormat, str]] = {
     "turtle": "graph.ttl",
     "ntriples": "graph.nt",
     "nquads": "graph.nq",
+    "nquads-shards": "rdf",
     "trig": "graph.trig",
     "graphml": "graph.graphml",
     "html": "graph.html",

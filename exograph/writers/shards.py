@@ -1,0 +1,105 @@
+"""RDF as compressed N-Quads shards with a manifest: what triplestore bulk loaders take at PubTator3 scale.
+
+``OUT/rdf/part-00000.nq.gz`` ... each hold up to :data:`SHARD_STATEMENTS`
+statements (each paper's in its named graph, shared ones in the default graph,
+as in ``graph.nq``), written as they are generated: the whole graph's text is
+never in memory at once. ``OUT/rdf/manifest.json`` lists every shard with its
+statement count, size and SHA-256, so a loader (Virtuoso's ``ld_dir``,
+``oxigraph load``, Jena's ``tdb2.tdbloader``) or a copy job can check it got all.
+The shards and the manifest are published together.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from pyoxigraph import RdfFormat, parse, serialize
+
+from .. import __version__
+from ..atomic import Destination, atomic_dir
+from ..errors import WriteError
+from ..rdf import nquads_chunks
+
+if TYPE_CHECKING:
+    from ..graph import KnowledgeGraph
+
+__all__ = ["MANIFEST", "SHARD_STATEMENTS", "read_manifest", "write_nquads_shards"]
+
+#: Statements per shard: large enough for bulk loaders to stream well, small enough to parse in a few seconds.
+SHARD_STATEMENTS: Final = 500_000
+MANIFEST: Final = "manifest.json"
+
+
+def write_nquads_shards(kg: KnowledgeGraph, dest: Destination, *, statements_per_shard: int | None = None) -> None:
+    """Write ``dest/part-NNNNN.nq.gz`` and ``dest/manifest.json`` (``dest`` is a folder)."""
+    if not isinstance(dest, (str, os.PathLike)):
+        raise WriteError("N-Quads shards are several files: give a folder, not an open handle", path="<handle>")
+    size = statements_per_shard or SHARD_STATEMENTS
+    with atomic_dir(dest) as folder:
+        os.chmod(folder, 0o755)  # a temporary folder starts private; the published one is readable like the rest
+        shards = []
+        for index, text in enumerate(_shard_texts(nquads_chunks(kg), size)):
+            name = f"part-{index:05d}.nq.gz"
+            # Parsed and written again by pyoxigraph, so the shards hold canonical N-Quads, as graph.nq does.
+            canonical = serialize(parse(text, format=RdfFormat.N_QUADS, lenient=True), format=RdfFormat.N_QUADS)
+            data = gzip.compress(canonical or b"", compresslevel=3, mtime=0)
+            (folder / name).write_bytes(data)
+            shards.append(
+                {
+                    "file": name,
+                    "statements": (canonical or b"").count(b"\n"),
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+            )
+        manifest = {
+            "format": "application/n-quads",
+            "compression": "gzip",
+            "generator": f"exograph {__version__}",
+            "statements": sum(s["statements"] for s in shards),  # type: ignore[misc]
+            "shards": shards,
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def _shard_texts(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """The statement text cut into pieces of at most ``size`` lines (a statement is one line)."""
+    pending: list[bytes] = []
+    lines = 0
+    for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            # Take lines from this chunk until the shard is full.
+            room = size - lines
+            end = start
+            for _ in range(room):
+                found = chunk.find(b"\n", end)
+                if found < 0:
+                    end = len(chunk)
+                    break
+                end = found + 1
+                lines += 1
+            pending.append(chunk[start:end])
+            start = end
+            if lines >= size:
+                yield b"".join(pending)
+                pending, lines = [], 0
+    if pending and any(pending):
+        yield b"".join(pending)
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, object]:
+    """The manifest of a shard folder, each shard checked against its size and SHA-256."""
+    base = Path(folder)
+    manifest: dict[str, object] = json.loads((base / MANIFEST).read_text(encoding="utf-8"))
+    for shard in manifest["shards"]:  # type: ignore[attr-defined]
+        data = (base / shard["file"]).read_bytes()
+        if len(data) != shard["bytes"] or hashlib.sha256(data).hexdigest() != shard["sha256"]:
+            raise WriteError(f"shard {shard['file']} does not match the manifest", path=base)
+    return manifest
