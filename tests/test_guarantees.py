@@ -491,3 +491,24 @@ def test_a_mutated_card_gives_a_paper_or_one_error_line(text: str) -> None:
         assert "\n" not in str(exc) and str(exc).startswith("mutated.md")
     else:
         assert paper.title
+
+
+def test_a_folder_that_cannot_be_listed_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root every folder is readable, so the refusal is simulated where the walk lists a folder."""
+    import exograph.readers as readers
+
+    cards = tmp_path / "cards"
+    (cards / "locked").mkdir(parents=True)
+    shutil.copy(SEED, cards / "good.md")
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(readers.os, "scandir", scandir)
+    result = runner.invoke(app, ["build", str(cards), "-o", str(tmp_path / "out"), "--no-store"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("exograph: error:")]
+    assert errors == [f"exograph: error: {cards / 'locked'}: cannot read folder: Permission denied"]
+    assert result.exit_code == 1 and "read 1 of 2 file(s)" in result.stderr
