@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, TextIO
 
-from .errors import ExographError
+from .errors import ExographError, WriteError
 
 __all__ = ["CACHE_DIR", "STATE_DIR", "BuildFolder", "BuildLockedError", "is_build_folder"]
 
@@ -77,9 +77,12 @@ class BuildFolder:
 
     # -- owning --------------------------------------------------------------------------------------------
     def __enter__(self) -> BuildFolder:
-        self.state.mkdir(parents=True, exist_ok=True)
+        try:
+            self.state.mkdir(parents=True, exist_ok=True)
+            lock = open(self.state / "lock", "a+", encoding="utf-8")  # held until __exit__
+        except OSError as exc:
+            raise WriteError(f"cannot use as the output folder: {exc.strerror or exc}", path=self.out) from None
         key = str(self.state.resolve())
-        lock = open(self.state / "lock", "a+", encoding="utf-8")
         try:
             if key in _HELD:
                 raise BlockingIOError

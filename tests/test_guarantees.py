@@ -512,3 +512,12 @@ def test_a_folder_that_cannot_be_listed_is_one_line(tmp_path: Path, monkeypatch:
     errors = [line for line in result.stderr.splitlines() if line.startswith("exograph: error:")]
     assert errors == [f"exograph: error: {cards / 'locked'}: cannot read folder: Permission denied"]
     assert result.exit_code == 1 and "read 1 of 2 file(s)" in result.stderr
+
+
+def test_an_output_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("not a folder")
+    result = runner.invoke(app, ["build", str(SEEDS), "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"exograph: error: {target}: cannot use as the output folder: Not a directory"
+    assert target.read_text() == "not a folder"
