@@ -471,7 +471,10 @@ def fetch(
     pmids, pmcids = parse_ids(ids)
     client = fetcher or Fetcher()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FetchError(f"{out}: cannot use as the output folder: {exc.strerror or exc}") from None
     if pubtator and pmids:
         client.pubtator_by_pmid(pmids, out, full=full)
     if pubtator and pmcids:

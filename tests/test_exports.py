@@ -30,7 +30,11 @@ PAPER = rdflib.URIRef("http://identifiers.org/pmc/PMC12921707")
 
 
 #: Formats written as several files in a folder (KGX: nodes and edges) and the file names in it.
-FOLDER_FILES = {"kgx": ("nodes.tsv", "edges.tsv"), "kgx-jsonl": ("nodes.jsonl", "edges.jsonl")}
+FOLDER_FILES = {
+    "kgx": ("nodes.tsv", "edges.tsv"),
+    "kgx-jsonl": ("nodes.jsonl", "edges.jsonl"),
+    "nquads-shards": ("manifest.json", "part-00000.nq.gz"),
+}
 
 
 def content(path: Path, fmt: str) -> bytes:

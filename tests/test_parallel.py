@@ -64,7 +64,8 @@ def test_parallel_read_gives_byte_identical_outputs(tmp_path: Path, small_batche
     assert two.graph.entities["NCBIGene:7422"].papers == one.graph.entities["NCBIGene:7422"].papers
     assert [str(d) for d in two.graph.diagnostics] == [str(d) for d in one.graph.diagnostics]
     a, b = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")
-    assert sorted(a) == sorted(b) and len(a) == len(OUTPUT_FORMATS) + 2  # KGX: two folder formats, four files
+    # KGX: two folder formats, four files; the N-Quads shards: a shard and a manifest.
+    assert sorted(a) == sorted(b) and len(a) == len(OUTPUT_FORMATS) + 3
     for name in a:
         assert a[name] == b[name], name
 
