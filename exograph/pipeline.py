@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import TypeAdapter
 
@@ -25,6 +25,9 @@ from . import __version__
 from .diagnostics import Diagnostics
 from .errors import InputError
 from .executors import Engine, Executor, make_executor
+
+if TYPE_CHECKING:
+    from .plan import Chunk, ChunkReport
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
 from .outdir import BuildFolder
@@ -95,12 +98,14 @@ def read_inputs(
     workers: int | None = None,
     exclude: Path | None = None,
     executor: Executor | None = None,
+    scratch: Path | None = None,
 ) -> None:
     """Read every input into ``kg``; failures are collected (or raised with ``strict``).
 
     Given an ``executor`` (a Dask cluster), the inputs are cut into chunks (:mod:`exograph.plan`; a large
     PubTator or bulk file into several) that the executor reads where it runs them; the chunks' graphs are
     absorbed in order, so the graph is the same as this process would have read (no parse cache is used).
+    ``scratch`` is a folder every worker sees, for the pieces of gzipped bulk files.
 
     ``exclude`` is the build's own output folder, never read as input; nor is any other exograph output
     folder met while walking a folder. A named input that does not exist, or inputs that hold no file to
@@ -123,7 +128,7 @@ def read_inputs(
         named = ", ".join(str(i) for i in inputs) or "(none)"
         raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
     if executor is not None:
-        _read_planned(kg, files, result, executor, input_format, strict, progress)
+        _read_planned(kg, files, result, executor, input_format, strict, progress, scratch)
         return
     jobs = _jobs(workers, len(files))
     live: set[str] = set()
@@ -146,21 +151,40 @@ def _read_planned(
     input_format: InputFormat | None,
     strict: bool,
     progress: Progress | None,
+    scratch: Path | None,
 ) -> None:
+    import tempfile
+
     from .plan import partition, read_chunk
 
-    chunks = partition(files, input_format)
-    result.files += len(files)
+    with contextlib.ExitStack() as stack:
+        if scratch is None:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="exograph-chunks-")))
+        _read_chunks(
+            kg, partition(files, input_format, scratch=scratch), result, executor, strict, progress, read_chunk
+        )
+        result.files += len(files)
+
+
+def _read_chunks(
+    kg: KnowledgeGraph,
+    chunks: list[Chunk],
+    result: BuildResult,
+    executor: Executor,
+    strict: bool,
+    progress: Progress | None,
+    read_chunk: Callable[[Chunk], tuple[KnowledgeGraph, ChunkReport]],
+) -> None:
     failed_paths: set[str] = set()
     for done, (part, report) in enumerate(executor.map(read_chunk, chunks), start=1):
         if strict and report.failures:
             raise report.failures[0]
         kg.absorb(part)
         result.failures.extend(report.failures)
-        failed_paths.update(report.chunk.path for _ in report.failures)
+        failed_paths.update(report.chunk.label or report.chunk.path for _ in report.failures)
         if progress:
-            progress(done, len(chunks), report.chunk.path)
-    result.parsed += len({c.path for c in chunks} - failed_paths)
+            progress(done, len(chunks), report.chunk.label or report.chunk.path)
+    result.parsed += len({c.label or c.path for c in chunks} - failed_paths)
 
 
 #: Fewest files per unit of work when reading in parallel (and a quarter of the fewest files worth it).
@@ -411,7 +435,8 @@ def build(
     out = Path(out_dir)
     with BuildFolder(out) as folder:
         cache_dir = folder.cache_dir if incremental else None
-        if not _read_all(inputs, kg, result, options, cache_dir=cache_dir, exclude=out):
+        scratch = folder.temporary("chunks")  # inside OUT: where every worker of a cluster can read
+        if not _read_all(inputs, kg, result, options, cache_dir=cache_dir, exclude=out, scratch=scratch):
             return result  # nothing read: the previous outputs stay as they are
         generation = folder.generation
         rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
@@ -469,6 +494,7 @@ def _read_all(
     *,
     cache_dir: Path | None,
     exclude: Path | None,
+    scratch: Path | None = None,
 ) -> bool:
     """Read every input and apply the mapping sets; False when nothing could be read."""
     if cache_dir is not None:
@@ -490,6 +516,7 @@ def _read_all(
                 workers=options.workers,
                 exclude=exclude,
                 executor=executor,
+                scratch=scratch,
             )
     finally:
         if executor is not None:

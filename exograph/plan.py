@@ -12,7 +12,7 @@ statements, as reading the files one after the other.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -44,6 +44,8 @@ class Chunk:
     first_line: int = 1
     #: Position of the chunk in the build, so results are absorbed in file order.
     index: int = 0
+    #: The input file the chunk comes from, when ``path`` is a piece of it spilled to disk (a gzip file's).
+    label: str | None = None
 
 
 @dataclass
@@ -56,9 +58,17 @@ class ChunkReport:
 
 
 def partition(
-    files: list[str | Path], input_format: InputFormat | None, *, chunk_bytes: int | None = None
+    files: list[str | Path],
+    input_format: InputFormat | None,
+    *,
+    chunk_bytes: int | None = None,
+    scratch: Path | None = None,
 ) -> list[Chunk]:
-    """Chunks for the input files, in file order; large line-based files are cut between documents."""
+    """Chunks for the input files, in file order; large line-based files are cut between documents.
+
+    A gzipped bulk file cannot be cut by byte ranges: given a ``scratch`` folder (on a path every worker
+    sees), it is decompressed once, as a stream, into pieces there, each a chunk of its own.
+    """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     chunks: list[Chunk] = []
     for source in files:
@@ -70,20 +80,69 @@ def partition(
             size = os.path.getsize(path)
         except OSError:
             size = 0
+        gzipped = size > 0 and _is_gzip(path)
+        big = size > (chunk_bytes // 8 if gzipped else chunk_bytes)
         fmt = input_format
-        if size > chunk_bytes and fmt is None:
-            with open(path, "rb") as handle:
-                head = handle.read(1 << 16)
-            try:
-                fmt = guess_format(path, head)
-            except InputError:
-                fmt = None
-        if size <= chunk_bytes or fmt not in _SPLITTABLE or _is_gzip(path):
+        if big and fmt is None:
+            fmt = _sniff(path)
+        if not big or fmt not in _SPLITTABLE:
             chunks.append(Chunk(path, input_format, index=len(chunks)))
-            continue
-        for start, end, first_line in _boundaries(path, fmt, chunk_bytes):
-            chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
+        elif gzipped and scratch is not None and fmt == "pubtator3-bulk":
+            try:
+                pieces = list(_spill(path, chunk_bytes, scratch, len(chunks)))
+            except InputError:
+                pieces = []  # a broken stream: read whole, so the failure is reported for the file and line
+            if not pieces:
+                chunks.append(Chunk(path, input_format, index=len(chunks)))
+            for piece, first_line in pieces:
+                chunks.append(Chunk(str(piece), fmt, first_line=first_line, index=len(chunks), label=path))
+        elif gzipped:
+            chunks.append(Chunk(path, input_format, index=len(chunks)))
+        else:
+            for start, end, first_line in _boundaries(path, fmt, chunk_bytes):
+                chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
     return chunks
+
+
+def _sniff(path: str) -> InputFormat | None:
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    try:
+        return guess_format(path, head)
+    except InputError:
+        return None
+
+
+def _spill(path: str, chunk_bytes: int, scratch: Path, first_index: int) -> Iterator[tuple[Path, int]]:
+    """Decompress a bulk file into pieces of about ``chunk_bytes`` that end where a PMID's rows end."""
+    import gzip
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    line = 0
+    piece_first = 1
+    written = 0
+    previous = b""
+    number = first_index
+    out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115 - closed as each piece fills
+    try:
+        with gzip.open(path, "rb") as stream:
+            for raw in stream:
+                line += 1
+                key = raw.split(b"\t", 1)[0]
+                if written >= chunk_bytes and key != previous:
+                    out.close()
+                    yield Path(out.name), piece_first
+                    number += 1
+                    out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
+                    piece_first, written = line, 0
+                out.write(raw)
+                written += len(raw)
+                previous = key
+    except (OSError, EOFError) as exc:
+        out.close()
+        raise InputError(f"broken gzip stream: {exc}", path=path, line=line + 1) from None
+    out.close()
+    yield Path(out.name), piece_first
 
 
 def _is_gzip(path: str) -> bool:
@@ -120,13 +179,13 @@ def read_chunk(chunk: Chunk) -> tuple[KnowledgeGraph, ChunkReport]:
     report = ChunkReport(chunk)
     diag = Diagnostics()
     try:
-        if chunk.start == 0 and chunk.end is None:
+        if chunk.start == 0 and chunk.end is None and chunk.label is None:
             papers = read_papers(chunk.path, format=chunk.format, diagnostics=diag)
         else:
             papers = _read_range(chunk, diag)
     except InputError as exc:
         report.failures.append(exc)
-        kg.failures.append((exc.path or chunk.path, str(exc)))
+        kg.failures.append((exc.path or chunk.label or chunk.path, str(exc)))
         return kg, report
     kg.diagnostics.extend(diag.items)
     for paper in papers:
@@ -139,7 +198,7 @@ def _read_range(chunk: Chunk, diag: Diagnostics) -> list[Paper]:
     """Papers of a byte range, with line numbers counted from the file's start."""
     from .errors import display_path
 
-    label = display_path(chunk.path)
+    label = display_path(chunk.label or chunk.path)
     try:
         with open(chunk.path, "rb") as handle:
             handle.seek(chunk.start)

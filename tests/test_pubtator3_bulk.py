@@ -71,3 +71,35 @@ def test_broken_gzip_and_bad_rows_are_one_line(tmp_path: Path, bulk: tuple[Path,
     papers = read_papers(unknown, diagnostics=diag)
     assert [e.curie for e in papers[0].entities] == ["NCBIGene:7157"]
     assert [d.kind for d in diag] == ["unknown-entity-type"]
+
+
+def test_a_gzipped_bulk_file_is_cut_into_pieces_that_read_as_the_whole(bulk: tuple[Path, Path], tmp_path: Path) -> None:
+    from exograph.graph import KnowledgeGraph
+    from exograph.plan import absorb_in_order, partition, read_chunk
+
+    concepts, _ = bulk
+    chunks = partition([concepts], None, chunk_bytes=40_000, scratch=tmp_path / "scratch")
+    assert len(chunks) > 3 and all(c.label == str(concepts) for c in chunks)
+    kg = KnowledgeGraph()
+    reports = absorb_in_order(kg, (read_chunk(c) for c in chunks))
+    whole = build([concepts], default_mappings=False).graph
+    assert sum(r.papers for r in reports) == len(whole.papers) == len(kg.papers)
+    assert {k: len(v.papers) for k, v in kg.entities.items()} == {k: len(v.papers) for k, v in whole.entities.items()}
+    # Records and messages name the input file and its line, not the piece.
+    first_of_second = chunks[1].first_line
+    paper = next(p for p in kg.papers.values() if p.paper.source.line == first_of_second)
+    assert paper.paper.source.path == str(concepts)
+
+
+def test_dask_engine_reads_gzipped_bulk_pieces_the_same(
+    bulk: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    import exograph.plan
+
+    monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 40_000)
+    options = {"outputs": ["ntriples"], "store": False, "default_mappings": False}
+    build(list(bulk), tmp_path / "local", **options)  # type: ignore[arg-type]
+    build(list(bulk), tmp_path / "dask", engine="dask", workers=2, **options)  # type: ignore[arg-type]
+    assert (tmp_path / "local" / "graph.nt").read_bytes() == (tmp_path / "dask" / "graph.nt").read_bytes()
+    assert not list((tmp_path / "dask" / ".exograph").glob("gen-*/.chunks.part"))
