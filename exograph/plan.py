@@ -105,11 +105,11 @@ def partition(
 
 
 def _sniff(path: str) -> InputFormat | None:
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
     try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
         return guess_format(path, head)
-    except InputError:
+    except (OSError, InputError):
         return None
 
 
@@ -146,8 +146,11 @@ def _spill(path: str, chunk_bytes: int, scratch: Path, first_index: int) -> Iter
 
 
 def _is_gzip(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False  # unreadable: read whole, so the reader reports it
 
 
 def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int) -> list[tuple[int, int, int]]:
