@@ -32,10 +32,10 @@ from types import TracebackType
 from typing import Final, TextIO
 
 from .errors import ExographError, WriteError
+from .folders import STATE_DIR, is_build_folder
 
 __all__ = ["CACHE_DIR", "STATE_DIR", "BuildFolder", "BuildLockedError", "is_build_folder"]
 
-STATE_DIR: Final = ".exograph"
 CACHE_DIR: Final = "cache"
 _CURRENT: Final = "current"
 _GENERATION_PREFIX: Final = "gen-"
@@ -47,11 +47,6 @@ _HELD: set[str] = set()
 
 class BuildLockedError(ExographError):
     """Another build owns the output folder."""
-
-
-def is_build_folder(path: Path) -> bool:
-    """Whether ``path`` is an exograph output folder (so an input walk never reads a build's own outputs)."""
-    return (path / STATE_DIR).is_dir()
 
 
 class BuildFolder:

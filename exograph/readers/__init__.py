@@ -14,8 +14,8 @@ from typing import IO, Any, Final, Literal, get_args
 
 from ..diagnostics import Diagnostics
 from ..errors import ExographError, FormatError, InputError
+from ..folders import is_build_folder
 from ..models import Paper, Record
-from ..outdir import is_build_folder
 from ..textio import STDIN, read_bytes
 
 __all__ = [
