@@ -130,6 +130,15 @@ def read_inputs(
     if executor is not None:
         _read_planned(kg, files, result, executor, input_format, strict, progress, scratch)
         return
+    from .plan import worth_cutting
+
+    if scratch is not None and any(f != STDIN and worth_cutting(f, input_format) for f in files):
+        # A large PubTator or bulk file is read a chunk at a time here too: the whole file's records are never
+        # in memory at once (the same plan as on a cluster, run by this process).
+        from .executors import LocalExecutor
+
+        _read_planned(kg, files, result, LocalExecutor(), input_format, strict, progress, scratch)
+        return
     jobs = _jobs(workers, len(files))
     live: set[str] = set()
     if jobs <= 1:

@@ -24,7 +24,7 @@ from .models import Paper
 from .readers import InputFormat, guess_format, read_papers
 from .textio import STDIN
 
-__all__ = ["CHUNK_BYTES", "Chunk", "ChunkReport", "absorb_in_order", "partition", "read_chunk"]
+__all__ = ["CHUNK_BYTES", "Chunk", "ChunkReport", "absorb_in_order", "partition", "read_chunk", "worth_cutting"]
 
 #: Files larger than this are cut into chunks of about this size (where their format allows it).
 CHUNK_BYTES: Final = 32 << 20
@@ -102,6 +102,21 @@ def partition(
             for start, end, first_line in _boundaries(path, fmt, chunk_bytes):
                 chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
     return chunks
+
+
+def worth_cutting(path: str | Path, input_format: InputFormat | None, *, chunk_bytes: int | None = None) -> bool:
+    """Whether :func:`partition` would cut this file into several chunks (a large PubTator or bulk file)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    name = str(path)
+    try:
+        size = os.path.getsize(name)
+    except OSError:
+        return False
+    gzipped = size > 0 and _is_gzip(name)
+    if size <= (chunk_bytes // 8 if gzipped else chunk_bytes):
+        return False
+    fmt = input_format or _sniff(name)
+    return fmt == "pubtator3-bulk" if gzipped else fmt in _SPLITTABLE
 
 
 def _sniff(path: str) -> InputFormat | None:

@@ -103,3 +103,17 @@ def test_dask_engine_reads_gzipped_bulk_pieces_the_same(
     build(list(bulk), tmp_path / "dask", engine="dask", workers=2, **options)  # type: ignore[arg-type]
     assert (tmp_path / "local" / "graph.nt").read_bytes() == (tmp_path / "dask" / "graph.nt").read_bytes()
     assert not list((tmp_path / "dask" / ".exograph").glob("gen-*/.chunks.part"))
+
+
+def test_the_local_engine_reads_a_large_bulk_file_a_chunk_at_a_time_with_the_same_result(
+    bulk: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import exograph.plan
+
+    options = {"outputs": ["ntriples"], "store": False, "default_mappings": False}
+    whole = build(list(bulk), tmp_path / "whole", **options)  # type: ignore[arg-type]
+    monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 40_000)
+    assert exograph.plan.worth_cutting(bulk[0], None)
+    cut = build(list(bulk), tmp_path / "cut", **options)  # type: ignore[arg-type]
+    assert cut.parsed == whole.parsed == 2 and cut.files == whole.files == 2
+    assert (tmp_path / "whole" / "graph.nt").read_bytes() == (tmp_path / "cut" / "graph.nt").read_bytes()
