@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .iris import LOCAL, expand, url_iri
-from .sssom import MATCH_PREDICATES
+from .sssom import MATCH_PREDICATES, SEMAPV
 from .vocab import (
     AGGREGATOR,
     BIBO,
@@ -555,7 +555,7 @@ def _mapping_text(mappings: Iterable[SssomMapping], node_iri: _NodeIris) -> str:
     return end.join(out)
 
 
-_UNSPECIFIED = "https://w3id.org/semapv/vocab/UnspecifiedMatching"
+_UNSPECIFIED = SEMAPV + "UnspecifiedMatching"
 
 
 def mapping_set_iri(set_id: str) -> str:

@@ -20,8 +20,7 @@ import csv
 import gzip
 import io
 import textwrap
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import IO, Final
@@ -29,21 +28,21 @@ from typing import IO, Final
 from pydantic import Field
 
 from .errors import MappingError, UnknownPrefixError
-from .iris import converter, normalize_curie
+from .iris import RDF_PREFIXES, converter, normalize_curie
 from .models import Diagnostic, Record
 from .textio import read_bytes
 
 __all__ = [
     "DEFAULT_MAPPINGS",
     "MATCH_PREDICATES",
+    "SEMAPV",
     "Mapping",
     "MappingSet",
     "read_sssom",
-    "read_sssom_sets",
 ]
 
-SKOS: Final = "http://www.w3.org/2004/02/skos/core#"
-SEMAPV: Final = "https://w3id.org/semapv/vocab/"
+SKOS: Final = RDF_PREFIXES["skos"]
+SEMAPV: Final = RDF_PREFIXES["semapv"]
 #: The SKOS mapping predicates exograph links ids with (as CURIEs), and their IRIs.
 MATCH_PREDICATES: Final[dict[str, str]] = {
     f"skos:{name}": SKOS + name for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
@@ -113,11 +112,6 @@ def read_sssom(source: str | Path | IO[bytes]) -> MappingSet:
         line = data[: exc.start].count(b"\n") + 1
         raise MappingError("not UTF-8 text", path=label, line=line) from exc
     return parse_sssom(text, label)
-
-
-def read_sssom_sets(sources: Iterable[str | Path]) -> list[MappingSet]:
-    """Read several mapping sets, in the order given."""
-    return [read_sssom(source) for source in sources]
 
 
 def parse_sssom(text: str, label: str) -> MappingSet:
@@ -312,8 +306,3 @@ def _ours(curie: str, prefixes: dict[str, str], cache: dict[str, str | None]) ->
         return normalize_curie(f"{ours}:{local}")
     except UnknownPrefixError:
         return None
-
-
-def count_by_predicate(mappings: Iterable[Mapping]) -> dict[str, int]:
-    """How many mappings of each predicate, for summaries."""
-    return dict(sorted(Counter(m.predicate for m in mappings).items()))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +76,12 @@ def corpus_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = build(inputs, out, outputs=OUTPUT_FORMATS)
     assert result.ok, result.failures
     return out
+
+
+@pytest.fixture()
+def server() -> Iterator[tuple[str, Any]]:
+    """A real HTTP server on 127.0.0.1 with recorded PubTator3 answers, for one test (tests/http_server.py)."""
+    from .http_server import recorded_server
+
+    with recorded_server() as s:
+        yield s

@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+from exograph.fetch import Fetcher
 
 from .conftest import FIXTURES, SEED, SHARED_DATA
 
@@ -134,3 +137,15 @@ def recorded_server() -> Iterator[tuple[str, Recorded]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fetch_client(base: str, tmp_path: Path, *, retries: int, **kwargs: object) -> Fetcher:
+    """A Fetcher aimed at the recorded server, with short delays so that retry tests stay quick."""
+    options: dict[str, object] = {"backoff": 0.05, "timeout": 2.0, "requests_per_second": 50.0, **kwargs}
+    return Fetcher(
+        pubtator_url=f"{base}/pubtator",
+        cards_url=f"{base}/cards",
+        cache_dir=tmp_path / "cache",
+        retries=retries,
+        **options,  # type: ignore[arg-type]
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,26 +16,13 @@ from exograph.fetch import Fetcher, fetch, parse_ids
 from exograph.pipeline import build
 
 from .conftest import SEEDS, shared
-from .http_server import Recorded, Scripted, recorded_server
+from .http_server import Recorded, Scripted, fetch_client
 
 runner = CliRunner()
 
 
-@pytest.fixture()
-def server() -> Iterator[tuple[str, Recorded]]:
-    with recorded_server() as s:
-        yield s
-
-
 def client(base: str, tmp_path: Path, **kwargs: object) -> Fetcher:
-    options: dict[str, object] = {"retries": 3, "backoff": 0.05, "timeout": 2.0, "requests_per_second": 50.0}
-    options.update(kwargs)
-    return Fetcher(
-        pubtator_url=f"{base}/pubtator",
-        cards_url=f"{base}/cards",
-        cache_dir=tmp_path / "cache",
-        **options,  # type: ignore[arg-type]
-    )
+    return fetch_client(base, tmp_path, **{"retries": 3, **kwargs})  # type: ignore[arg-type]
 
 
 def test_parse_ids() -> None:

@@ -72,14 +72,19 @@ def test_rdflib_gives_the_same_answers(build_fixture: str, request: pytest.Fixtu
         assert rows_from_rdflib(graph, q.read_text()) == expected[q.stem], q.name
 
 
-def test_exograph_serve_answers_and_stops_on_sigterm(multi_build: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exograph", "serve", str(multi_build), "--port", str(port)],
+def start_serve(out: Path, port: int) -> subprocess.Popen[str]:
+    """``exograph serve OUT --port PORT`` as a user starts it (stderr announces it once it answers)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "exograph", "serve", str(out), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_exograph_serve_answers_and_stops_on_sigterm(multi_build: Path) -> None:
+    port = free_port()
+    process = start_serve(multi_build, port)
     try:
         endpoint = f"http://127.0.0.1:{port}/query"
         assert process.stderr is not None
@@ -201,12 +206,7 @@ def test_service_is_refused_by_query_and_serve_unless_allowed(seed_build: Path) 
         assert listener.connections >= 1
         seen = listener.connections
         port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "exograph", "serve", str(seed_build), "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_serve(seed_build, port)
         try:
             assert process.stderr is not None
             process.stderr.readline()

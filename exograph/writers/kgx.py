@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from ..atomic import Destination, atomic_path
 from ..errors import WriteError
 from ..iris import biolink_prefix_map, shorten
+from ..sssom import SEMAPV
 from ..vocab import (
     AGGREGATOR,
     BIOLINK,
@@ -206,15 +207,14 @@ _MAPPING_PREDICATE: Final = {
     "skos:narrowMatch": "biolink:narrow_match",
     "skos:relatedMatch": "biolink:related_to",
 }
-_SEMAPV: Final = "https://w3id.org/semapv/vocab/"
 
 
 def _mapping_agent(justification: str) -> str:
     """Biolink's agent type for an SSSOM justification: curated by people, computed, or not said."""
-    if justification == _SEMAPV + "ManualMappingCuration":
+    if justification == SEMAPV + "ManualMappingCuration":
         return "manual_agent"
-    unspecified = justification == _SEMAPV + "UnspecifiedMatching"
-    if justification.startswith(_SEMAPV) and justification.endswith("Matching") and not unspecified:
+    unspecified = justification == SEMAPV + "UnspecifiedMatching"
+    if justification.startswith(SEMAPV) and justification.endswith("Matching") and not unspecified:
         return "automated_agent"
     return "not_provided"
 
