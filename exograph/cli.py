@@ -20,6 +20,7 @@ import typer
 from . import __version__
 from .errors import ExographError
 from .executors import ENGINES
+from .outofcore import PLAN_CHOICES, PROFILES
 from .readers import INPUT_FORMATS
 from .store import RESULT_FORMATS
 from .writers import DEFAULT_OUTPUTS, OUTPUT_FORMATS
@@ -38,6 +39,8 @@ InputChoice = enum.Enum("InputChoice", {name: name for name in INPUT_FORMATS}, t
 OutputChoice = enum.Enum("OutputChoice", {name: name for name in OUTPUT_FORMATS}, type=str)  # type: ignore[misc]
 ResultChoice = enum.Enum("ResultChoice", {name: name for name in RESULT_FORMATS}, type=str)  # type: ignore[misc]
 EngineChoice = enum.Enum("EngineChoice", {name: name for name in ENGINES}, type=str)  # type: ignore[misc]
+PlanOption = enum.Enum("PlanOption", {name: name for name in PLAN_CHOICES}, type=str)  # type: ignore[misc]
+ProfileOption = enum.Enum("ProfileOption", {name: name for name in PROFILES}, type=str)  # type: ignore[misc]
 
 
 def _fail(exc: Exception, code: int = 1) -> NoReturn:
@@ -113,6 +116,18 @@ def build(
         Optional[str],  # noqa: UP045
         typer.Option("--scheduler", help="Address of an existing Dask scheduler (tcp://HOST:8786); implies dask."),
     ] = None,
+    plan: Annotated[
+        PlanOption,  # type: ignore[valid-type]
+        typer.Option(
+            "--plan",
+            help="In memory, or out of core in stages (tables; bounded memory, resumable); auto: tables on Dask "
+            "and for inputs over 1 GiB.",
+        ),
+    ] = PlanOption("auto"),
+    profile: Annotated[
+        Optional[ProfileOption],  # type: ignore[valid-type]  # noqa: UP045
+        typer.Option("--profile", help="full, or compact: no per-mention offsets (default for PubTator3 bulk files)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,
 ) -> None:
@@ -147,6 +162,8 @@ def build(
                 merge_mapped=merge_mapped,
                 engine=engine.value,
                 scheduler=scheduler,
+                plan=plan.value,
+                profile=profile.value if profile else None,
             )
     except ExographError as exc:
         _fail(exc)
@@ -165,10 +182,15 @@ def build(
         for kind, (count, example) in kg.diagnostics.by_kind().items():
             typer.echo(f"exograph: {count} warning(s) '{kind}', e.g. {example}", err=True)
         read = result.files - len(result.failures)
+        if result.plan is not None:
+            counts = result.plan
+            papers, entities = counts.layout.total, counts.counted("entities").get("entities", 0)
+            edges = counts.counted("cooccurrence").get("co_occurs_with", 0)
+        else:
+            papers, entities, edges = len(kg.papers), len(kg.entities), len(kg.cooccurrence)
         typer.echo(
             f"read {read} of {result.files} file(s) ({result.parsed} parsed, {result.cached} unchanged), "
-            f"{len(result.failures)} failed; {len(kg.papers)} papers, {len(kg.entities)} entities, "
-            f"{len(kg.cooccurrence)} co-occurrence edges",
+            f"{len(result.failures)} failed; {papers} papers, {entities} entities, {edges} co-occurrence edges",
             err=True,
         )
         if result.outputs:

@@ -28,6 +28,7 @@ __all__ = [
     "Result",
     "benjamini_hochberg",
     "cooccurrences",
+    "edge_records",
     "incidence",
     "records",
     "result",
@@ -383,22 +384,34 @@ def result(matrix: Incidence, stats: Stats) -> Result:
 
 def records(found: Result) -> list[CoOccurrence]:
     """The co-occurrence records of a :class:`Result`, sorted by (source, target)."""
-    total = len(found.paper_keys)
     types = list(found.keys)
     stats = found.stats
+    sources = [found.keys[types[int(t)]][int(i)] for t, i in zip(stats["src_type"], stats["src"], strict=True)]
+    targets = [found.keys[types[int(t)]][int(i)] for t, i in zip(stats["dst_type"], stats["dst"], strict=True)]
+    paper_keys = found.paper_keys
+    supporting = [tuple(paper_keys[r] for r in rows.tolist()) for rows in found.supporting]
+    return edge_records(sources, targets, stats, len(paper_keys), supporting)
+
+
+def edge_records(
+    sources: list[str], targets: list[str], stats: Stats, total: int, supporting: list[tuple[str, ...]]
+) -> list[CoOccurrence]:
+    """Co-occurrence records from their keys and counts (``stats``: a, na, nb, p, p_adjusted), sorted.
+
+    The one place the derived statistics (expected count, enrichment, log odds) are computed, for the
+    in-memory graph and the out-of-core plan alike, so both give the same numbers to the last bit.
+    """
     a, n_a, n_b = stats["a"], stats["na"], stats["nb"]
     expected = n_a * n_b / total if total else np.empty(0)
     b, c = n_a - a, n_b - a
     d = total - n_a - n_b + a
     log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
-    paper_keys = found.paper_keys
     out: list[CoOccurrence] = []
     for idx in range(len(a)):
-        ta, tb = types[int(stats["src_type"][idx])], types[int(stats["dst_type"][idx])]
         out.append(
             CoOccurrence(
-                source=found.keys[ta][int(stats["src"][idx])],
-                target=found.keys[tb][int(stats["dst"][idx])],
+                source=sources[idx],
+                target=targets[idx],
                 papers=int(a[idx]),
                 source_papers=int(n_a[idx]),
                 target_papers=int(n_b[idx]),
@@ -408,7 +421,7 @@ def records(found: Result) -> list[CoOccurrence]:
                 log_odds=float(log_odds[idx]),
                 p_value=float(stats["p"][idx]),
                 p_adjusted=float(stats["p_adjusted"][idx]),
-                supporting=tuple(paper_keys[r] for r in found.supporting[idx].tolist()),
+                supporting=supporting[idx],
             )
         )
     out.sort(key=lambda e: (e.source, e.target))

@@ -22,6 +22,7 @@ __all__ = [
     "QueryError",
     "ServeError",
     "UnknownPrefixError",
+    "UsageError",
     "WriteError",
     "display_path",
 ]
@@ -97,6 +98,10 @@ class AnnotationError(InputError):
 
 class MappingError(InputError):
     """An SSSOM mapping set is malformed (header, columns or an id)."""
+
+
+class UsageError(ExographError, ValueError):
+    """Options that cannot be used together (named in the message)."""
 
 
 class FormatError(ExographError, ValueError):

@@ -170,7 +170,10 @@ _MERGED_FIELDS = ("journal", "date", "pmid", "pmcid", "doi", "tldr", "contributi
 class KnowledgeGraph:
     """Papers and entities merged across sources; build with :func:`build_graph` or :meth:`add`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, spans: bool = True) -> None:
+        #: Whether papers keep their mention spans (offsets); without them (the compact profile) only
+        #: each paper's mention counts are kept.
+        self.spans = spans
         self.papers: dict[str, PaperNode] = {}
         self.entities: dict[str, EntityNode] = {}
         self.diagnostics = Diagnostics()
@@ -202,7 +205,12 @@ class KnowledgeGraph:
             for key, count in counts.items():
                 mentions[key] = count
         slim = paper.model_copy(update={"about": (), "entities": (), "mentions": (), "relations": ()})
-        self._insert(PaperNode(slim, about, mentions, paper.mentions, paper.relations, (paper.source.path,)))
+        spans = paper.mentions if self.spans else ()
+        self._insert(PaperNode(slim, about, mentions, spans, paper.relations, (paper.source.path,)))
+
+    def insert_node(self, node: PaperNode) -> None:
+        """Add a paper node whose entities are already in the graph (merging it with papers sharing an id)."""
+        self._insert(node)
 
     def _insert(self, node: PaperNode, *, linked: bool = False) -> None:
         """Register a paper node whose entities are already in the graph, merging it with papers sharing an id.

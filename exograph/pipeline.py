@@ -15,7 +15,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,10 +27,13 @@ from .errors import InputError
 from .executors import Engine, Executor, make_executor
 
 if TYPE_CHECKING:
+    from .outofcore import PlanResult
     from .plan import Chunk, ChunkReport
+    from .sssom import MappingSet
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
 from .outdir import BuildFolder
+from .outofcore import PlanChoice, Profile
 from .readers import InputFormat, list_input_files, read_papers
 from .sssom import DEFAULT_MAPPINGS
 from .textio import STDIN
@@ -57,6 +60,8 @@ class BuildResult:
     failures: list[InputError] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The out-of-core plan's reports, when the build ran it (then ``graph`` holds only warnings and failures).
+    plan: PlanResult | None = None
 
     @property
     def ok(self) -> bool:
@@ -169,9 +174,8 @@ def _read_planned(
     with contextlib.ExitStack() as stack:
         if scratch is None:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="exograph-chunks-")))
-        _read_chunks(
-            kg, partition(files, input_format, scratch=scratch), result, executor, strict, progress, read_chunk
-        )
+        chunks = [replace(c, spans=kg.spans) for c in partition(files, input_format, scratch=scratch)]
+        _read_chunks(kg, chunks, result, executor, strict, progress, read_chunk)
         result.files += len(files)
 
 
@@ -275,11 +279,11 @@ def _read_files(
 
 
 def _read_batch(
-    files: list[str | Path], input_format: InputFormat | None, strict: bool, cache_dir: Path | None
+    files: list[str | Path], input_format: InputFormat | None, strict: bool, cache_dir: Path | None, spans: bool
 ) -> tuple[KnowledgeGraph, _ReadStats]:
     """Unit of work of a worker process: a batch of files read into a graph of its own."""
     gc.disable()  # see _paused_gc
-    part = KnowledgeGraph()
+    part = KnowledgeGraph(spans=spans)
     try:
         stats = _read_files(part, files, input_format, strict, cache_dir)
     except InputError as exc:
@@ -314,7 +318,7 @@ def _read_parallel(
         initializer=die_with_parent,
         initargs=(parent_for(context.get_start_method()),),
     ) as pool:
-        futures = [pool.submit(_read_batch, batch, input_format, strict, cache_dir) for batch in batches]
+        futures = [pool.submit(_read_batch, batch, input_format, strict, cache_dir, kg.spans) for batch in batches]
         try:
             for batch, future in zip(batches, futures, strict=True):
                 part, stats = future.result()
@@ -408,6 +412,8 @@ def build(
     merge_mapped: bool = False,
     engine: Engine = "local",
     scheduler: str | None = None,
+    plan: PlanChoice = "auto",
+    profile: Profile | None = None,
 ) -> BuildResult:
     """Read inputs, build the graph and write outputs to ``out_dir`` (nothing is written without one).
 
@@ -419,12 +425,19 @@ def build(
     (unless ``default_mappings`` is false): mapped ids are linked, and with
     ``merge_mapped`` each clique of exact matches becomes one node.
 
+    ``plan`` says how the graph is built: in this process's memory (``"memory"``), or by the out-of-core
+    plan (``"tables"``: :mod:`exograph.outofcore`, in bounded memory, its stages run by ``engine``);
+    ``"auto"`` takes the plan on Dask and for inputs over :data:`PLAN_AUTO_BYTES`. Both give the same
+    statements. ``profile`` ``"compact"`` leaves out per-mention spans (offsets), keeping mention counts;
+    it is the default when an input is a PubTator3 bulk file (which has no offsets), else ``"full"``.
+
     >>> from exograph import build
     >>> result = build(["seeds/"])
     >>> len(result.graph.papers), result.ok
     (1, True)
     """
-    kg = KnowledgeGraph()
+    chosen_profile = profile or _default_profile(inputs, input_format)
+    kg = KnowledgeGraph(spans=chosen_profile == "full")
     result = BuildResult(graph=kg)
     options = _Options(
         input_format=input_format,
@@ -442,6 +455,9 @@ def build(
                 kg.finalize(min_papers=min_papers, max_p=max_p)
         return result
     out = Path(out_dir)
+    if _use_plan(plan, options, inputs):
+        settings = {"min_papers": min_papers, "max_p": max_p, "outputs": list(outputs), "store": store}
+        return _build_planned(inputs, out, kg, result, options, settings)
     with BuildFolder(out) as folder:
         cache_dir = folder.cache_dir if incremental else None
         scratch = folder.temporary("chunks")  # inside OUT: where every worker of a cluster can read
@@ -478,6 +494,113 @@ def build(
             kg.discard_cooccurrence_text()
         folder.publish()
         result.outputs = {fmt: out / path.relative_to(generation) for fmt, path in result.outputs.items()}
+    return result
+
+
+#: With ``plan="auto"``, inputs larger than this (a gzip file counted at five times its size) take the
+#: out-of-core plan: past it, the in-memory graph needs more memory than a laptop has.
+PLAN_AUTO_BYTES: Final = 1 << 30
+
+
+def _default_profile(inputs: Sequence[str | Path], input_format: InputFormat | None) -> Profile:
+    """Compact when an input is a PubTator3 bulk file (it has no offsets to keep), else full."""
+    if input_format == "pubtator3-bulk":
+        return "compact"
+    from .plan import sniff
+
+    for name in inputs:
+        path = Path(name)
+        if str(name) != STDIN and path.is_file() and sniff(str(path)) == "pubtator3-bulk":
+            return "compact"
+    return "full"
+
+
+def _use_plan(plan: PlanChoice, options: _Options, inputs: Sequence[str | Path]) -> bool:
+    if plan != "auto":
+        return plan == "tables"
+    if options.engine == "dask" or options.scheduler is not None:
+        return True
+    from .outofcore import input_bytes
+
+    return sum(input_bytes(str(i)) for i in inputs if str(i) != STDIN and Path(i).is_file()) > PLAN_AUTO_BYTES
+
+
+def _build_planned(
+    inputs: Sequence[str | Path],
+    out: Path,
+    kg: KnowledgeGraph,
+    result: BuildResult,
+    options: _Options,
+    settings: dict[str, Any],
+) -> BuildResult:
+    """The build by the out-of-core plan: stages run by the executor, outputs made from the shards."""
+    import shutil
+
+    from .executors import LocalExecutor
+    from .outofcore import plan_key, run_plan
+    from .planoutputs import write_plan_outputs
+
+    if options.merge_mapped:
+        from .errors import UsageError
+
+        raise UsageError("--merge-mapped needs the in-memory plan (--plan memory) for now")
+    outputs: list[OutputFormat] = settings["outputs"]
+    with BuildFolder(out) as folder:
+        files, problems = list_input_files([str(i) for i in inputs], exclude=out)
+        for problem in problems:
+            if options.strict:
+                raise problem
+            result.files += 1
+            result.failures.append(problem)
+            kg.failures.append((problem.path or "<input>", str(problem)))
+        if not files and not problems:
+            named = ", ".join(str(i) for i in inputs) or "(none)"
+            raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
+        if not files:
+            return result
+        sets = _mapping_sets(result, options.mapping_sources, strict=options.strict)
+        key = plan_key(files, {**settings, "format": options.input_format, "spans": kg.spans, "sets": len(sets)})
+        work_root = folder.state / "work"
+        if work_root.is_dir():
+            for stale in work_root.iterdir():  # a stopped build of other inputs: never resumed now
+                if stale.name != key:
+                    shutil.rmtree(stale, ignore_errors=True)
+        distributed = options.engine == "dask" or options.scheduler is not None
+        executor = (
+            make_executor(options.engine, workers=options.workers, scheduler=options.scheduler)
+            if distributed
+            else LocalExecutor()
+        )
+        try:
+            with _timed(result, "plan"):
+                planned = run_plan(
+                    files,
+                    work_root / key,
+                    executor,
+                    input_format=options.input_format,
+                    spans=kg.spans,
+                    min_papers=settings["min_papers"],
+                    max_p=settings["max_p"],
+                    mapping_sets=sets,
+                    strict=options.strict,
+                    progress=options.progress,
+                )
+        finally:
+            executor.close()
+        result.plan = planned
+        result.files += len(files)
+        result.failures.extend(planned.failures)
+        kg.failures.extend((f.path or "<input>", str(f)) for f in planned.failures)
+        result.parsed += len({str(f) for f in files} - {f.path for f in planned.failures})
+        if planned.layout.total == 0 and planned.failures:
+            return result  # nothing read: the previous outputs stay as they are
+        generation = folder.generation
+        with _timed(result, "outputs"):
+            written = write_plan_outputs(planned, generation, outputs, store=settings["store"])
+        kg.diagnostics.extend(planned.diagnostics)
+        folder.publish()
+        shutil.rmtree(work_root / key, ignore_errors=True)
+        result.outputs = {fmt: out / path.relative_to(generation) for fmt, path in written.items()}
     return result
 
 
@@ -544,7 +667,15 @@ def _apply_mappings(
     """Link (and with ``merge``, merge) the graph's ids through SSSOM mapping sets; a malformed set is a failure
     like a malformed input: reported with file and line, the build going on without it."""
     from .mapping import link_mappings, merge_mapped
-    from .sssom import MappingSet, read_sssom
+
+    link_mappings(kg, _mapping_sets(result, sources, strict=strict))
+    if merge:
+        merge_mapped(kg)
+
+
+def _mapping_sets(result: BuildResult, sources: Sequence[str | Path], *, strict: bool) -> list[MappingSet]:
+    """The mapping sets named by ``sources`` (files, or names of sets fetched by ``exograph fetch --mappings``)."""
+    from .sssom import read_sssom
 
     sets: list[MappingSet] = []
     for source in sources:
@@ -561,9 +692,7 @@ def _apply_mappings(
             if strict:
                 raise
             result.failures.append(exc)
-    link_mappings(kg, sets)
-    if merge:
-        merge_mapped(kg)
+    return sets
 
 
 def _write_outputs(

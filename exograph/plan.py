@@ -24,7 +24,16 @@ from .models import Paper
 from .readers import InputFormat, guess_format, read_papers
 from .textio import STDIN
 
-__all__ = ["CHUNK_BYTES", "Chunk", "ChunkReport", "absorb_in_order", "partition", "read_chunk", "worth_cutting"]
+__all__ = [
+    "CHUNK_BYTES",
+    "Chunk",
+    "ChunkReport",
+    "absorb_in_order",
+    "partition",
+    "read_chunk",
+    "sniff",
+    "worth_cutting",
+]
 
 #: Files larger than this are cut into chunks of about this size (where their format allows it).
 CHUNK_BYTES: Final = 32 << 20
@@ -46,6 +55,8 @@ class Chunk:
     index: int = 0
     #: The input file the chunk comes from, when ``path`` is a piece of it spilled to disk (a gzip file's).
     label: str | None = None
+    #: Whether papers keep their mention spans (the full profile) or only mention counts (compact).
+    spans: bool = True
 
 
 @dataclass
@@ -84,7 +95,7 @@ def partition(
         big = size > (chunk_bytes // 8 if gzipped else chunk_bytes)
         fmt = input_format
         if big and fmt is None:
-            fmt = _sniff(path)
+            fmt = sniff(path)
         if not big or fmt not in _SPLITTABLE:
             chunks.append(Chunk(path, input_format, index=len(chunks)))
         elif gzipped and scratch is not None and fmt == "pubtator3-bulk":
@@ -115,11 +126,11 @@ def worth_cutting(path: str | Path, input_format: InputFormat | None, *, chunk_b
     gzipped = size > 0 and _is_gzip(name)
     if size <= (chunk_bytes // 8 if gzipped else chunk_bytes):
         return False
-    fmt = input_format or _sniff(name)
+    fmt = input_format or sniff(name)
     return fmt == "pubtator3-bulk" if gzipped else fmt in _SPLITTABLE
 
 
-def _sniff(path: str) -> InputFormat | None:
+def sniff(path: str) -> InputFormat | None:
     try:
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
@@ -193,7 +204,7 @@ def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int) -> list[tuple[int
 
 def read_chunk(chunk: Chunk) -> tuple[KnowledgeGraph, ChunkReport]:
     """Read one chunk into a graph of its own (runs wherever the executor puts it; needs only the file)."""
-    kg = KnowledgeGraph()
+    kg = KnowledgeGraph(spans=chunk.spans)
     report = ChunkReport(chunk)
     diag = Diagnostics()
     try:

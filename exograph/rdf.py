@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from pyoxigraph import Quad, Triple
 
     from .cooccurrence import CoOccurrence
-    from .graph import KnowledgeGraph, PaperNode
+    from .graph import EntityNode, KnowledgeGraph, PaperNode
     from .sssom import Mapping as SssomMapping
 
 __all__ = [
@@ -270,60 +270,25 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     end = " .\n"
     node_iri = _NodeIris()
     for node in kg.sorted_entities():
-        s = node_iri[node.key]
-        label = _str(node.label)
-        out = [
-            f"{s} {_TYPE} <{CLASS_OF[node.type]}>",
-            f"{s} {_CATEGORY} <{CATEGORY_OF[node.type]}>",
-            f"{s} {_LABEL} {label}",
-            f"{s} {_PREF} {label}",
-        ]
-        out.extend(f"{s} {_ALT} {_str(name)}" for name in node.alt_labels)
-        out.extend(f"{s} {_SYNONYM} {_str(alias)}" for alias in sorted(node.aliases))
-        out.extend(f"{s} {_NAME} {_str(name)}" for name in sorted(node.names))
-        for values, predicate in (
-            (node.symbols, _SYMBOL),
-            (node.full_names, _FULL_NAME),
-            (node.common_names, _COMMON_NAME),
-            (node.ranks, _RANK),
-            (node.raw_ids, _SOURCE_ID),
-        ):
-            if values:
-                out.extend(f"{s} {predicate} {_str(value)}" for value in sorted(values))
-        out.extend(f"{s} {_XREF} {node_iri[xref]}" for xref in node.xrefs)
-        out.append(f"{s} {_IDENTIFIER} {_str(node.key)}")
-        out.append(f"{s} {_NORMALISED} {_lit(node.curie is not None)}")
-        out.append(f"{s} {_PAPER_COUNT} {_lit(len(node.papers))}")
-        out.append("")
-        yield end.join(out)
+        yield entity_text(node, node_iri)
     if kg.mappings:
         yield _mapping_text(kg.mappings, node_iri)
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
-        rdf_class, category = _u(CLASS_OF[kind]), _u(CATEGORY_OF[kind])
-        out = []
-        for key, name in names.items():
-            s = node_iri[key]
-            literal = _str(name)
-            out.extend(
-                (
-                    f"{s} {_TYPE} {rdf_class}",
-                    f"{s} {_CATEGORY} {category}",
-                    f"{s} {_LABEL} {literal}",
-                    f"{s} {_SCHEMA_NAME} {literal}",
-                )
-            )
-        if out:
-            out.append("")
-            yield end.join(out)
+        text = agents_text(kind, names, node_iri)
+        if text:
+            yield text
     # A relation that several papers state is one triple: written once, in the default graph (each paper's
     # graph holds its biolink:Association, which names the paper), so that dropping graph names (Turtle,
     # N-Triples) leaves no duplicate statement.
     stated: set[str] = set()
     types = {key: entity.type for key, entity in kg.entities.items()}
     for paper in kg.sorted_papers():
-        yield _paper_text(
-            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, stated, types
+        text, direct = paper_text(
+            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, types
         )
+        new = [triple for triple in direct if triple not in stated]
+        stated.update(new)
+        yield text + (" .\n".join(new) + " .\n" if new else "")
     if not cooccurrence:
         return
     rendered = kg.cooccurrence_text()
@@ -334,6 +299,82 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
                 yield block
     else:
         yield from _cooccurrence_text(kg.cooccurrence, node_iri)
+
+
+def entity_text(node: EntityNode, node_iri: _NodeIris, *, with_count: bool = True) -> str:
+    """One entity's statements (N-Triples: they belong to the default graph).
+
+    Without ``with_count``, the ``exo:paperCount`` statement is left out: the out-of-core plan writes
+    it (:func:`paper_count_text`) once papers, which may come from any chunk, are counted.
+    """
+    end = " .\n"
+    s = node_iri[node.key]
+    label = _str(node.label)
+    out = [
+        f"{s} {_TYPE} <{CLASS_OF[node.type]}>",
+        f"{s} {_CATEGORY} <{CATEGORY_OF[node.type]}>",
+        f"{s} {_LABEL} {label}",
+        f"{s} {_PREF} {label}",
+    ]
+    out.extend(f"{s} {_ALT} {_str(name)}" for name in node.alt_labels)
+    out.extend(f"{s} {_SYNONYM} {_str(alias)}" for alias in sorted(node.aliases))
+    out.extend(f"{s} {_NAME} {_str(name)}" for name in sorted(node.names))
+    for values, predicate in (
+        (node.symbols, _SYMBOL),
+        (node.full_names, _FULL_NAME),
+        (node.common_names, _COMMON_NAME),
+        (node.ranks, _RANK),
+        (node.raw_ids, _SOURCE_ID),
+    ):
+        if values:
+            out.extend(f"{s} {predicate} {_str(value)}" for value in sorted(values))
+    out.extend(f"{s} {_XREF} {node_iri[xref]}" for xref in node.xrefs)
+    out.append(f"{s} {_IDENTIFIER} {_str(node.key)}")
+    out.append(f"{s} {_NORMALISED} {_lit(node.curie is not None)}")
+    if with_count:
+        out.append(f"{s} {_PAPER_COUNT} {_lit(len(node.papers))}")
+    out.append("")
+    return end.join(out)
+
+
+def paper_count_text(key: str, papers: int, node_iri: _NodeIris) -> str:
+    """The ``exo:paperCount`` statement of one entity."""
+    return f"{node_iri[key]} {_PAPER_COUNT} {_lit(papers)} .\n"
+
+
+def agents_text(kind: str, names: Mapping[str, str], node_iri: _NodeIris) -> str:
+    """Author or journal nodes (``kind``), node id -> name, as N-Triples."""
+    rdf_class, category = _u(CLASS_OF[kind]), _u(CATEGORY_OF[kind])
+    out: list[str] = []
+    for key, name in names.items():
+        s = node_iri[key]
+        literal = _str(name)
+        out.extend(
+            (
+                f"{s} {_TYPE} {rdf_class}",
+                f"{s} {_CATEGORY} {category}",
+                f"{s} {_LABEL} {literal}",
+                f"{s} {_SCHEMA_NAME} {literal}",
+            )
+        )
+    if out:
+        out.append("")
+    return " .\n".join(out)
+
+
+def mapping_text(mappings: Iterable[SssomMapping], node_iri: _NodeIris) -> str:
+    """SSSOM mappings as statements (see :func:`_mapping_text`)."""
+    return _mapping_text(mappings, node_iri)
+
+
+def cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: _NodeIris) -> Iterator[str]:
+    """Co-occurrence edges as statements (default graph), a block per edge."""
+    return _cooccurrence_text(edges, node_iri)
+
+
+def node_iris() -> _NodeIris:
+    """A fresh node id -> ``<IRI>`` table for one run of statement generation."""
+    return _NodeIris()
 
 
 def _many(prefix: str, objects: Iterable[str], end: str) -> str:
@@ -397,15 +438,19 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
     return out
 
 
-def _paper_text(
+def paper_text(
     node: PaperNode,
     end: str,
     node_iri: _NodeIris,
     author_key: Mapping[str, str],
-    stated: set[str],
     types: Mapping[str, str],
-) -> str:
-    """One paper's statements; ``end`` closes each (with the paper's graph name for N-Quads)."""
+) -> tuple[str, list[str]]:
+    """One paper's statements, and the direct relation triples it states (without the closing ``" ."``).
+
+    ``end`` closes each statement (with the paper's graph name for N-Quads). The direct triples
+    (``subject predicate object``) belong to the default graph and are written once however many
+    papers state them, so the caller removes the ones already written.
+    """
     paper = node.paper
     key = node.key
     s = node_iri[key]
@@ -482,10 +527,7 @@ def _paper_text(
         predicate = _u(relation_predicate(rel.type))
         subject, obj = iri(rel.subject), iri(rel.object)
         a = f"<{local}/relation/{i}>"
-        triple = f"{subject} {predicate} {obj}"
-        if triple not in stated:
-            stated.add(triple)
-            direct.append(triple)
+        direct.append(f"{subject} {predicate} {obj}")
         kind = _u(association_class(types.get(rel.subject), types.get(rel.object)))
         out.extend(
             (
@@ -505,9 +547,7 @@ def _paper_text(
             out.append(f"{a} {_SCORE} {_lit(rel.score)}")
     if out:
         out.append("")
-    if direct:
-        direct.append("")
-    return head + about + mentions + end.join(out) + " .\n".join(direct)
+    return head + about + mentions + end.join(out), list(dict.fromkeys(direct))
 
 
 _XREF, _AXIOM = _u(BIOLINK + "xref"), _u(OWL + "Axiom")

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import IO, TYPE_CHECKING, Any, Literal, cast, get_args
 
 import pyoxigraph as ox
 
@@ -31,6 +31,7 @@ __all__ = [
     "STORE_DIR",
     "ResultFormat",
     "format_result",
+    "load_shards",
     "open_store",
     "query",
     "run_query",
@@ -58,6 +59,28 @@ def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
         else:
             # Generated statements are made once and stored twice, rather than generated again.
             store.bulk_extend(_with_default_copies(quads(kg)))
+        store.flush()
+        store.optimize()
+        del store
+    return Path(path)
+
+
+def load_shards(shards: list[Path], path: str | Path) -> Path:
+    """A fresh persistent store at ``path`` bulk-loaded from gzipped N-Quads shards (the out-of-core plan's).
+
+    oxigraph's bulk loader keeps memory bounded whatever the size; as in :func:`write_store`, every
+    statement of a paper's graph is also put in the default graph.
+    """
+    import gzip
+
+    with atomic_dir(path) as tmp:
+        store = ox.Store(str(tmp))
+        for shard in shards:
+            with gzip.open(shard, "rb") as handle:
+                store.bulk_load(cast("IO[bytes]", handle), format=ox.RdfFormat.N_QUADS, lenient=True)
+            with gzip.open(shard, "rb") as handle:
+                statements = ox.parse(cast("IO[bytes]", handle), format=ox.RdfFormat.N_QUADS, lenient=True)
+                store.bulk_extend(_default_copies(statements))
         store.flush()
         store.optimize()
         del store

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -29,7 +29,15 @@ from ..rdf import nquads_chunks
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
 
-__all__ = ["MANIFEST", "SHARD_STATEMENTS", "read_manifest", "write_nquads_shards"]
+__all__ = [
+    "MANIFEST",
+    "SHARD_STATEMENTS",
+    "read_manifest",
+    "shard_record",
+    "write_manifest",
+    "write_nquads_shards",
+    "write_shard",
+]
 
 #: Statements per shard: large enough for bulk loaders to stream well, small enough to parse in a few seconds.
 SHARD_STATEMENTS: Final = 500_000
@@ -58,14 +66,58 @@ def write_nquads_shards(kg: KnowledgeGraph, dest: Destination, *, statements_per
                     "sha256": hashlib.sha256(data).hexdigest(),
                 }
             )
-        manifest = {
-            "format": "application/n-quads",
-            "compression": "gzip",
-            "generator": f"exograph {__version__}",
-            "statements": sum(s["statements"] for s in shards),  # type: ignore[misc]
-            "shards": shards,
-        }
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_manifest(folder, shards)
+
+
+def write_manifest(folder: Path, shards: list[dict[str, object]]) -> None:
+    """``folder/manifest.json`` for the shards listed (each as :func:`shard_record` gives it)."""
+    manifest = {
+        "format": "application/n-quads",
+        "compression": "gzip",
+        "generator": f"exograph {__version__}",
+        "statements": sum(int(s["statements"]) for s in shards),  # type: ignore[call-overload]
+        "shards": shards,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def write_shard(path: Path, texts: Iterable[str]) -> int:
+    """Write statement text (N-Quads lines) to the gzipped shard ``path``, atomically; returns the statements.
+
+    The text is written as generated (it is valid by construction, see :func:`exograph.rdf.statement_text`),
+    without parsing it again: at PubTator3 scale, parsing is as costly as generating.
+    """
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = 0
+    with (
+        open(partial, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as out,
+    ):
+        pending: list[str] = []
+        size = 0
+        for text in texts:
+            pending.append(text)
+            size += len(text)
+            if size >= 1 << 20:
+                data = "".join(pending).encode("utf-8", "replace")
+                lines += data.count(b"\n")
+                out.write(data)
+                pending, size = [], 0
+        data = "".join(pending).encode("utf-8", "replace")
+        lines += data.count(b"\n")
+        out.write(data)
+    os.replace(partial, path)
+    return lines
+
+
+def shard_record(path: Path, name: str, statements: int) -> dict[str, object]:
+    """A manifest entry for one shard file: its name, statements, size and SHA-256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return {"file": name, "statements": statements, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def _shard_texts(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:

@@ -94,7 +94,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "",
         "## Gaps and merges",
         "",
-        f"- papers without entities: {len(summary['papers_without_entities'])}",
+        f"- papers without entities: {_count(summary['papers_without_entities'])}",
         f"- entities without ids: {len(summary['entities_without_ids'])}"
         + (f" ({', '.join(summary['entities_without_ids'][:5])})" if summary["entities_without_ids"] else ""),
         f"- singletons (entities in one paper): {summary['singletons']}",
@@ -126,6 +126,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if summary["failed_inputs"]:
         lines += ["", "## Failed inputs", ""] + [f"- {_md(f['error'])}" for f in summary["failed_inputs"]]
     return "\n".join(lines) + "\n"
+
+
+def _count(value: int | list[Any]) -> int:
+    """A count given as a number (the out-of-core plan's summary) or as the list of what is counted."""
+    return value if isinstance(value, int) else len(value)
 
 
 def _md(text: str) -> str:

@@ -1,0 +1,79 @@
+"""The out-of-core build plan's stages: pure functions from tables on disk to tables and statement shards.
+
+Each stage is a list of independent tasks (one per input chunk or per bucket of
+keys); a task reads the files the previous stages wrote under the plan's work
+folder (:class:`Layout`) and writes its own, atomically, then a small JSON report.
+Nothing is passed between tasks in memory, so the same task runs in this process
+or on any Dask worker that sees the folder, and a build that was stopped resumes
+from the last finished task (:mod:`exograph.outofcore` runs them).
+
+Stages, in order (``k`` a bucket of paper keys, entity keys or entity pairs):
+
+1. ``read`` (per chunk): readers and the in-memory graph on one chunk, exported as
+   paper and entity tables, bucketed by key;
+2. ``entities`` (per entity bucket): an entity's partial records merged in chunk
+   order; its statements; the table of entity types;
+3. ``papers`` (per paper bucket): a paper's records merged (same rules as the
+   in-memory graph); its statements; (paper, entity) links, entity pairs, direct
+   relation triples, authors and journals, bucketed for the next stages;
+4. ``counts`` (per entity bucket): papers per entity (``exo:paperCount``);
+5. ``pairs`` (per pair bucket): papers per pair, Fisher's exact p-values,
+   the candidates and the histogram of p-values for Benjamini-Hochberg;
+6. ``cooccurrence`` (per pair bucket): adjusted p-values from the corpus-wide
+   histogram, and the co-occurrence statements of the pairs that pass;
+7. ``direct`` (per bucket): relation triples stated by several papers, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Layout", "TaskReport"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a plan's tables and shards live, and the settings every task needs (picklable: sent to workers)."""
+
+    root: str
+    buckets: int
+    spans: bool = True
+    pairs: tuple[tuple[str, str], ...] = ()
+    min_papers: int = 2
+    max_p: float = 0.05
+    #: Number of papers in the corpus, known once the ``papers`` stage is done.
+    total: int = 0
+    #: Input names of the chunks, for messages about a chunk.
+    labels: tuple[str, ...] = ()
+
+    def path(self, *parts: str) -> Path:
+        """A path below the plan's work folder."""
+        return Path(self.root).joinpath(*parts)
+
+    def bucket_files(self, stage: str, table: str, bucket: int) -> list[Path]:
+        """Every producer's file of one bucket of a table, in producer order."""
+        folder = self.path(stage, table, f"b{bucket:05d}")
+        return sorted(folder.glob("*.arrow")) if folder.is_dir() else []
+
+    def bucket_file(self, stage: str, table: str, bucket: int, producer: int) -> Path:
+        """The file one producer task writes for one bucket of a table."""
+        return self.path(stage, table, f"b{bucket:05d}", f"p{producer:05d}.arrow")
+
+    def shard(self, stage: str, index: int) -> Path:
+        """The statement shard one task writes."""
+        return self.path("rdf", f"{stage}-{index:05d}.nq.gz")
+
+
+@dataclass
+class TaskReport:
+    """What a task tells the driver: counts, warnings and failures (JSON, so it can be saved to resume)."""
+
+    papers: int = 0
+    statements: int = 0
+    tested: int = 0
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    merges: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,161 @@
+"""Stages 5 to 7: co-occurrence out of core, with exact Benjamini-Hochberg over every pair tested.
+
+``pairs`` (per pair bucket) counts the papers each entity pair shares, tests it
+with the in-memory build's own one-sided Fisher test (:mod:`exograph.cooccurrence`),
+and keeps the candidates (enough papers, p low enough) and a histogram of the low
+p-values. Benjamini-Hochberg's adjusted value of p is min over p' >= p of
+p' m / #{tested p-values <= p'}: it depends only on m and on how many p-values lie
+at or below each low value, so :func:`adjust` computes it exactly from the merged
+histograms, which are far smaller than the pairs. ``cooccurrence`` (per pair
+bucket) applies it and writes the statements of the pairs that pass; ``direct``
+writes each relation triple once, whichever papers stated it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
+from ..rdf import cooccurrence_text, node_iris
+from ..tables import read_table, read_tables, write_table
+from ..writers.shards import write_shard
+from . import Layout, TaskReport
+from .entities import paper_counts
+from .papers import DIRECT_SCHEMA, PAIR_SCHEMA
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["CANDIDATE_SCHEMA", "HISTOGRAM_SCHEMA", "adjust", "cooccurrence_task", "direct_task", "pairs_task"]
+
+
+def _schemas() -> tuple[pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    candidates = pa.schema(
+        [
+            ("a", pa.string()),
+            ("b", pa.string()),
+            ("n", pa.int64()),
+            ("na", pa.int64()),
+            ("nb", pa.int64()),
+            ("p", pa.float64()),
+            ("papers", pa.list_(pa.string())),
+        ]
+    )
+    histogram = pa.schema([("p", pa.float64()), ("n", pa.int64())])
+    return candidates, histogram
+
+
+CANDIDATE_SCHEMA, HISTOGRAM_SCHEMA = _schemas()
+
+
+def pairs_task(layout: Layout, bucket: int) -> TaskReport:
+    """Shared papers and Fisher's p for every pair of the bucket; candidates and the low p-values' histogram."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pairs = read_tables(layout.bucket_files("papers", "pairs", bucket), PAIR_SCHEMA)
+    grouped = pairs.group_by(["a", "b"]).aggregate([("paper", "count")])
+    counts = paper_counts(layout)
+    grouped = grouped.join(counts.rename_columns(["a", "na"]), keys="a", join_type="inner")
+    grouped = grouped.join(counts.rename_columns(["b", "nb"]), keys="b", join_type="inner")
+    a = grouped["paper_count"].to_numpy().astype(np.int64)
+    n_a = grouped["na"].to_numpy().astype(np.int64)
+    n_b = grouped["nb"].to_numpy().astype(np.int64)
+    total, max_p = layout.total, layout.max_p
+    p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p, log_fact=_log_factorials(total))
+    low = p <= max_p
+    values, occurrences = np.unique(p[low], return_counts=True)
+    write_table(
+        pa.table({"p": values, "n": occurrences.astype(np.int64)}, schema=HISTOGRAM_SCHEMA),
+        layout.path("pairs", "histogram", f"b{bucket:05d}.arrow"),
+    )
+    keep = low & (a >= layout.min_papers)
+    chosen = pa.table(
+        {
+            "a": grouped["a"].filter(pa.array(keep)),
+            "b": grouped["b"].filter(pa.array(keep)),
+            "n": a[keep],
+            "na": n_a[keep],
+            "nb": n_b[keep],
+            "p": p[keep],
+        }
+    )
+    supporting = pairs.join(chosen.select(["a", "b"]), keys=["a", "b"], join_type="inner")
+    lists = supporting.group_by(["a", "b"]).aggregate([("paper", "list")]).rename_columns(["a", "b", "papers"])
+    # Every chosen pair shares at least one paper, so both tables hold the same pairs: sorted alike, they line
+    # up (Arrow's join cannot carry a list column).
+    order = [("a", "ascending"), ("b", "ascending")]
+    chosen = chosen.sort_by(order)
+    chosen = chosen.append_column("papers", lists.sort_by(order)["papers"])
+    write_table(chosen.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA), _candidates(layout, bucket))
+    report = TaskReport(tested=len(a))
+    report.counts["candidates"] = int(pc.sum(pa.array(keep)).as_py() or 0)
+    return report
+
+
+def _candidates(layout: Layout, bucket: int) -> Path:
+    return layout.path("pairs", "candidates", f"b{bucket:05d}.arrow")
+
+
+def adjust(layout: Layout, tested: int) -> int:
+    """Benjamini-Hochberg over every tested pair, from the buckets' histograms: writes (p, adjusted p); returns
+    how many distinct low p-values there were.
+
+    For tied p-values the largest rank gives the adjusted value, as in :func:`exograph.cooccurrence.bh_adjust_subset`,
+    and the arithmetic is the same (``p * m / rank``), so the values are equal to the last bit.
+    """
+    import pyarrow as pa
+
+    histograms = read_tables(sorted(layout.path("pairs", "histogram").glob("b*.arrow")), HISTOGRAM_SCHEMA)
+    merged = histograms.group_by("p").aggregate([("n", "sum")]).sort_by("p")
+    values = merged["p"].to_numpy()
+    ranks = np.cumsum(merged["n_sum"].to_numpy().astype(np.int64))
+    if len(values):
+        scaled = values * tested / ranks
+        adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    else:
+        adjusted = np.empty(0)
+    write_table(pa.table({"p": values, "q": adjusted}), layout.path("pairs", "adjusted.arrow"))
+    return len(values)
+
+
+def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
+    """The co-occurrence statements of the bucket's pairs that pass after adjustment."""
+    candidates = read_table(layout.path("pairs", "candidates", f"b{bucket:05d}.arrow"))
+    table = read_table(layout.path("pairs", "adjusted.arrow"))
+    values, adjusted = table["p"].to_numpy(), table["q"].to_numpy()
+    p = candidates["p"].to_numpy()
+    q = adjusted[np.searchsorted(values, p, side="right") - 1] if len(p) else np.empty(0)
+    passed = q <= layout.max_p
+    index = np.flatnonzero(passed)
+    stats = {
+        "a": candidates["n"].to_numpy()[index],
+        "na": candidates["na"].to_numpy()[index],
+        "nb": candidates["nb"].to_numpy()[index],
+        "p": p[index],
+        "p_adjusted": q[index],
+    }
+    sources = candidates["a"].take(index).to_pylist()
+    targets = candidates["b"].take(index).to_pylist()
+    supporting = [tuple(sorted(papers)) for papers in candidates["papers"].take(index).to_pylist()]
+    edges = edge_records(sources, targets, stats, layout.total, supporting)
+    report = TaskReport()
+    report.statements = write_shard(layout.shard("cooccurrence", bucket), cooccurrence_text(edges, node_iris()))
+    report.counts["co_occurs_with"] = len(edges)
+    return report
+
+
+def direct_task(layout: Layout, bucket: int) -> TaskReport:
+    """Relation triples of the bucket, each once (sorted)."""
+    import pyarrow.compute as pc
+
+    triples = read_tables(layout.bucket_files("papers", "direct", bucket), DIRECT_SCHEMA)["triple"]
+    distinct = sorted(pc.unique(triples).to_pylist()) if len(triples) else []
+    report = TaskReport()
+    report.statements = write_shard(layout.shard("direct", bucket), (f"{t} .\n" for t in distinct))
+    return report

@@ -1,0 +1,124 @@
+"""Stages 2 and 4, ``entities`` and ``counts``: one bucket of entity keys.
+
+``entities`` folds each entity's partial records in chunk order, as
+:meth:`KnowledgeGraph.absorb` does (the first type wins, names are counted, the
+rest kept in order), writes its statements but for the paper count, and a table
+of every entity's type that the ``papers`` stage joins with. ``counts`` counts
+the papers linking each entity once papers are merged, and writes
+``exo:paperCount`` and the table the co-occurrence test reads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..graph import EntityNode
+from ..rdf import entity_text, node_iris, paper_count_text
+from ..tables import read_tables, write_table
+from ..writers.shards import write_shard
+from . import Layout, TaskReport
+from .read import ENTITY_SCHEMA, LIST_FIELDS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["COUNT_SCHEMA", "TYPE_SCHEMA", "counts_task", "entities_task", "entity_types", "paper_counts"]
+
+
+def _schemas() -> tuple[pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    types = pa.schema([("key", pa.string()), ("type", pa.string()), ("curie", pa.string()), ("label", pa.string())])
+    counts = pa.schema([("key", pa.string()), ("papers", pa.int64())])
+    return types, counts
+
+
+TYPE_SCHEMA, COUNT_SCHEMA = _schemas()
+
+
+def entities_task(layout: Layout, bucket: int) -> TaskReport:
+    """Merge the bucket's entities; write their statements (``exo:paperCount`` comes later) and their types."""
+    import pyarrow as pa
+
+    table = read_tables(layout.bucket_files("read", "entities", bucket), ENTITY_SCHEMA)
+    report = TaskReport()
+    nodes: dict[str, EntityNode] = {}
+    for row in table.sort_by([("chunk", "ascending")]).to_pylist():  # stable: a chunk's own order is kept
+        node = _node(row)
+        ours = nodes.get(node.key)
+        if ours is None:
+            nodes[node.key] = node
+            continue
+        if ours.type != node.type:
+            label = layout.labels[row["chunk"]] if row["chunk"] < len(layout.labels) else None
+            report.diagnostics.append(
+                {
+                    "kind": "type-conflict",
+                    "message": f"{node.key} is a {ours.type} elsewhere but a {node.type} here; kept as {ours.type}",
+                    "path": label,
+                    "line": None,
+                }
+            )
+        ours.merge(node)
+    keys = sorted(nodes)
+    iris = node_iris()
+    report.statements = write_shard(
+        layout.shard("entities", bucket), (entity_text(nodes[k], iris, with_count=False) for k in keys)
+    )
+    types = {
+        "key": keys,
+        "type": [nodes[k].type for k in keys],
+        "curie": [nodes[k].curie for k in keys],
+        "label": [nodes[k].label for k in keys],
+    }
+    write_table(pa.table(types, schema=TYPE_SCHEMA), layout.path("entities", "types", f"b{bucket:05d}.arrow"))
+    report.counts["entities"] = len(keys)
+    report.counts["several_names"] = sum(1 for node in nodes.values() if len(node.names) > 1)
+    return report
+
+
+def _node(row: dict[str, Any]) -> EntityNode:
+    node = EntityNode(key=row["key"], type=row["type"], curie=row["curie"])
+    node.names = dict(zip(row["names"], row["name_counts"], strict=True))
+    for name in LIST_FIELDS:
+        setattr(node, name, dict.fromkeys(row[name]))
+    return node
+
+
+def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
+    """Every entity's (key, type, curie), from the ``entities`` stage (all buckets unless told)."""
+    chosen = range(layout.buckets) if buckets is None else buckets
+    return read_tables(
+        [p for b in chosen if (p := layout.path("entities", "types", f"b{b:05d}.arrow")).is_file()], TYPE_SCHEMA
+    )
+
+
+def counts_task(layout: Layout, bucket: int) -> TaskReport:
+    """Papers per entity of the bucket (from the merged papers' links): ``exo:paperCount`` and the counts table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .papers import LINK_SCHEMA
+
+    links = read_tables(layout.bucket_files("papers", "links", bucket), LINK_SCHEMA)
+    grouped = links.group_by("entity").aggregate([("paper", "count")])
+    found = dict(zip(grouped["entity"].to_pylist(), grouped["paper_count"].to_pylist(), strict=True))
+    keys = entity_types(layout, range(bucket, bucket + 1))["key"].to_pylist()
+    papers = [found.get(k, 0) for k in keys]
+    iris = node_iris()
+    report = TaskReport()
+    report.statements = write_shard(
+        layout.shard("counts", bucket), (paper_count_text(k, n, iris) for k, n in zip(keys, papers, strict=True))
+    )
+    table = pa.table({"key": keys, "papers": papers}, schema=COUNT_SCHEMA)
+    write_table(table, layout.path("counts", f"b{bucket:05d}.arrow"))
+    report.counts["singletons"] = int(pc.sum(pc.equal(table["papers"], 1)).as_py() or 0)
+    report.counts["several_papers"] = int(pc.sum(pc.greater(table["papers"], 1)).as_py() or 0)
+    return report
+
+
+def paper_counts(layout: Layout) -> pa.Table:
+    """Every entity's paper count (key, papers), from the ``counts`` stage."""
+    return read_tables(
+        [p for b in range(layout.buckets) if (p := layout.path("counts", f"b{b:05d}.arrow")).is_file()], COUNT_SCHEMA
+    )

@@ -1,0 +1,194 @@
+"""Stage 3, ``papers``: one bucket of papers, merged across chunks, to statements and the tables that follow.
+
+Every record of a paper lands in the same bucket: by its key, or, for papers that
+share an id across sources (a PMID in one, a PMCID in another), by the key of the
+group the driver's identity pass put it in. The records are inserted in chunk
+order into a graph of their own (:meth:`KnowledgeGraph.insert_node`, the rules of
+the in-memory build), and each merged paper is written by the same statement
+code (:func:`exograph.rdf.paper_text`). What later stages need is written out
+bucketed: (entity, paper) links by entity, entity pairs for co-occurrence by
+pair, direct relation triples by triple, authors and journals as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ..cooccurrence import DEFAULT_PAIRS
+from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
+from ..models import Paper
+from ..rdf import node_iris, paper_graph_iri, paper_text
+from ..tables import bucket_of, bucket_rows, read_tables, split_by_bucket, write_table
+from ..writers.shards import write_shard
+from . import Layout, TaskReport
+from .entities import entity_types
+from .read import PAPER_SCHEMA, RELATIONS, SPANS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["AGENT_SCHEMA", "DIRECT_SCHEMA", "IDENTITY", "LINK_SCHEMA", "PAIR_SCHEMA", "papers_task"]
+
+#: The identity pass's answer: paper key -> the key of its group, for papers merged through a shared id.
+IDENTITY = "identity.json"
+
+
+def _schemas() -> tuple[pa.Schema, pa.Schema, pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    links = pa.schema([("entity", pa.string()), ("paper", pa.string())])
+    pairs = pa.schema([("a", pa.string()), ("b", pa.string()), ("paper", pa.string())])
+    direct = pa.schema([("triple", pa.string())])
+    agents = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
+    return links, pairs, direct, agents
+
+
+LINK_SCHEMA, PAIR_SCHEMA, DIRECT_SCHEMA, AGENT_SCHEMA = _schemas()
+
+
+class _Stubs(dict[str, EntityNode]):
+    """Entities of a graph that only merges papers: any key answers, with a node nobody reads."""
+
+    def __missing__(self, key: str) -> EntityNode:
+        node = self[key] = EntityNode(key=key, type="Gene", curie=None)
+        return node
+
+
+def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
+    """The bucket's paper records in chunk order, moved in and out by the identity pass."""
+    import pyarrow.compute as pc
+
+    table = read_tables(layout.bucket_files("read", "papers", bucket), PAPER_SCHEMA)
+    identity_file = layout.path(IDENTITY)
+    moved: dict[str, str] = json.loads(identity_file.read_text()) if identity_file.is_file() else {}
+    if moved:
+        buckets = layout.buckets
+        leaving = [
+            k for k, rep in moved.items() if bucket_of(k, buckets) == bucket and bucket_of(rep, buckets) != bucket
+        ]
+        if leaving:
+            table = table.filter(pc.invert(pc.is_in(table["key"], value_set=_array(leaving))))
+        arriving: dict[int, list[str]] = {}
+        for key, rep in moved.items():
+            home = bucket_of(key, buckets)
+            if bucket_of(rep, buckets) == bucket and home != bucket:
+                arriving.setdefault(home, []).append(key)
+        import pyarrow as pa
+
+        pieces = [table]
+        for home, keys in sorted(arriving.items()):
+            other = read_tables(layout.bucket_files("read", "papers", home), PAPER_SCHEMA)
+            pieces.append(other.filter(pc.is_in(other["key"], value_set=_array(keys))))
+        table = pa.concat_tables(pieces)
+    rows: list[dict[str, Any]] = table.sort_by([("chunk", "ascending"), ("pos", "ascending")]).to_pylist()
+    return rows
+
+
+def _array(values: list[str]) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
+
+
+def papers_task(layout: Layout, bucket: int) -> TaskReport:
+    """Merge the bucket's papers; write their statements and the link, pair, direct and agent tables."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    merged = KnowledgeGraph(spans=layout.spans)
+    merged.entities = _Stubs()
+    for row in _records(layout, bucket):
+        merged.insert_node(
+            PaperNode(
+                paper=Paper.model_validate_json(row["paper"]),
+                about=tuple(row["about"]),
+                mentions=dict(zip(row["mention_keys"], row["mention_counts"], strict=True)),
+                mention_spans=SPANS.validate_json(row["spans"]) if row["spans"] else (),
+                relations=RELATIONS.validate_json(row["relations"]) if row["relations"] else (),
+                sources=tuple(row["sources"]),
+            )
+        )
+    nodes = merged.sorted_papers()
+    all_types = entity_types(layout)
+    ends = {key for node in nodes for r in node.relations for key in (r.subject, r.object)}
+    known = (
+        all_types.filter(pc.is_in(all_types["key"], value_set=_array(sorted(ends)))) if ends else all_types.slice(0, 0)
+    )
+    types = dict(zip(known["key"].to_pylist(), known["type"].to_pylist(), strict=True))
+
+    report = TaskReport(papers=len(nodes))
+    report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
+    report.merges = dict(merged.merges)
+    counts: Counter[str] = Counter()
+    iris = node_iris()
+    author_key = LocalKeys("author")
+    direct: dict[str, None] = {}
+    links: dict[str, list[str]] = {"entity": [], "paper": []}
+    agents: dict[str, list[str]] = {"kind": [], "key": [], "name": []}
+
+    def texts() -> Any:
+        for node in nodes:
+            text, stated = paper_text(node, f" <{paper_graph_iri(node.key)}> .\n", iris, author_key, types)
+            direct.update(dict.fromkeys(stated))
+            linked = list(dict.fromkeys((*node.about, *node.mentions)))
+            links["entity"].extend(linked)
+            links["paper"].extend([node.key] * len(linked))
+            for name in node.paper.authors:
+                agents["kind"].append("Author")
+                agents["key"].append(author_key[name])
+                agents["name"].append(name)
+            if node.journal_key and node.paper.journal:
+                agents["kind"].append("Journal")
+                agents["key"].append(node.journal_key)
+                agents["name"].append(node.paper.journal)
+            counts["about"] += len(node.about)
+            counts["mentions"] += len(node.mentions)
+            counts["authored_by"] += len(node.paper.authors)
+            counts["published_in"] += node.journal_key is not None
+            counts["without_entities"] += not node.about and not node.mentions
+            counts.update(f"relation:{r.type}" for r in node.relations)
+            yield text
+
+    report.statements = write_shard(layout.shard("papers", bucket), texts())
+    report.counts = dict(counts)
+    buckets = layout.buckets
+    link_table = pa.table(links, schema=LINK_SCHEMA)
+    for target, piece in enumerate(split_by_bucket(link_table, bucket_rows(link_table["entity"], buckets), buckets)):
+        write_table(piece, layout.bucket_file("papers", "links", target, bucket))
+    direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
+    for target, piece in enumerate(
+        split_by_bucket(direct_table, bucket_rows(direct_table["triple"], buckets), buckets)
+    ):
+        write_table(piece, layout.bucket_file("papers", "direct", target, bucket))
+    write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.path("papers", "agents", f"p{bucket:05d}.arrow"))
+    pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
+    for target, piece in enumerate(split_by_bucket(pairs, bucket_rows(pairs["a"], buckets), buckets)):
+        write_table(piece, layout.bucket_file("papers", "pairs", target, bucket))
+    return report
+
+
+def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]) -> pa.Table:
+    """Every (source, target, paper) of the configured type pairs that share a paper.
+
+    Sources and targets are oriented as the in-memory statistics orient them: the
+    first type of the pair is the source; for a pair of one type, the smaller key.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typed = links.join(types.select(["key", "type"]), keys="entity", right_keys="key", join_type="inner")
+    pieces = []
+    for ta, tb in dict.fromkeys(tuple(p) for p in wanted):
+        left = typed.filter(pc.equal(typed["type"], ta)).select(["paper", "entity"]).rename_columns(["paper", "a"])
+        right = typed.filter(pc.equal(typed["type"], tb)).select(["paper", "entity"]).rename_columns(["paper", "b"])
+        if not len(left) or not len(right):
+            continue
+        joined = left.join(right, keys="paper", join_type="inner")
+        if ta == tb:
+            joined = joined.filter(pc.less(joined["a"], joined["b"]))
+        pieces.append(joined.select(["a", "b", "paper"]))
+    if not pieces:
+        return PAIR_SCHEMA.empty_table()
+    return pa.concat_tables(pieces).cast(PAIR_SCHEMA)

@@ -1,0 +1,135 @@
+"""Stage 1, ``read``: one chunk of input through the readers and the in-memory graph, out as bucketed tables.
+
+The chunk is read exactly as the in-memory build reads it (:func:`exograph.plan.read_chunk`:
+same readers, same id handling, same merging of a paper's records within the
+chunk), then its papers and entities are written as partial records, each to the
+bucket of its key, for the stages that merge them across chunks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from ..models import Mention, Relation
+from ..plan import Chunk, read_chunk
+from ..tables import bucket_rows, split_by_bucket, write_table
+from . import Layout, TaskReport
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..errors import InputError
+    from ..graph import KnowledgeGraph
+
+__all__ = ["ENTITY_SCHEMA", "PAPER_SCHEMA", "RELATIONS", "SPANS", "failure_record", "read_task"]
+
+SPANS: TypeAdapter[tuple[Mention, ...]] = TypeAdapter(tuple[Mention, ...])
+RELATIONS: TypeAdapter[tuple[Relation, ...]] = TypeAdapter(tuple[Relation, ...])
+
+#: Entity fields kept as lists of strings, in the order EntityNode declares them.
+LIST_FIELDS = ("aliases", "symbols", "full_names", "common_names", "ranks", "raw_ids", "xrefs")
+
+
+def _schemas() -> tuple[pa.Schema, pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    strings = pa.list_(pa.string())
+    papers = pa.schema(
+        [
+            ("key", pa.string()),
+            ("chunk", pa.int32()),
+            ("pos", pa.int32()),
+            ("paper", pa.string()),
+            ("about", strings),
+            ("mention_keys", strings),
+            ("mention_counts", pa.list_(pa.int64())),
+            ("spans", pa.string()),
+            ("relations", pa.string()),
+            ("sources", strings),
+        ]
+    )
+    entities = pa.schema(
+        [
+            ("key", pa.string()),
+            ("chunk", pa.int32()),
+            ("type", pa.string()),
+            ("curie", pa.string()),
+            ("names", strings),
+            ("name_counts", pa.list_(pa.int64())),
+            *((name, strings) for name in LIST_FIELDS),
+        ]
+    )
+    ids = pa.schema([("key", pa.string()), ("ids", strings)])
+    return papers, entities, ids
+
+
+PAPER_SCHEMA, ENTITY_SCHEMA, IDS_SCHEMA = _schemas()
+
+
+def failure_record(exc: InputError) -> dict[str, Any]:
+    """An input error as JSON (rebuilt by the driver with its class, file and line)."""
+    return {
+        "class": type(exc).__name__,
+        "message": exc.message,
+        "path": exc.path,
+        "line": exc.line,
+        "column": exc.column,
+    }
+
+
+def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
+    """Read one chunk and write its paper, entity and id tables (every bucket gets a file, maybe empty)."""
+    part, chunk_report = read_chunk(chunk)
+    report = TaskReport(papers=len(part.papers))
+    report.failures = [failure_record(exc) for exc in chunk_report.failures]
+    report.diagnostics = [d.model_dump() for d in part.diagnostics.items]
+    report.merges = dict(part.merges)
+    _write_papers(layout, chunk.index, part)
+    _write_entities(layout, chunk.index, part)
+    return report
+
+
+def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
+    import pyarrow as pa
+
+    columns: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
+    several_ids: dict[str, list[Any]] = {"key": [], "ids": []}
+    for pos, node in enumerate(part.papers.values()):
+        columns["key"].append(node.key)
+        columns["chunk"].append(index)
+        columns["pos"].append(pos)
+        columns["paper"].append(node.paper.model_dump_json())
+        columns["about"].append(list(node.about))
+        columns["mention_keys"].append(list(node.mentions))
+        columns["mention_counts"].append(list(node.mentions.values()))
+        columns["spans"].append(SPANS.dump_json(node.mention_spans).decode() if node.mention_spans else "")
+        columns["relations"].append(RELATIONS.dump_json(node.relations).decode() if node.relations else "")
+        columns["sources"].append(list(node.sources))
+        ids = node.paper.ids
+        if len(ids) > 1:
+            several_ids["key"].append(node.key)
+            several_ids["ids"].append(list(ids))
+    table = pa.table(columns, schema=PAPER_SCHEMA)
+    for bucket, piece in enumerate(split_by_bucket(table, bucket_rows(table["key"], layout.buckets), layout.buckets)):
+        write_table(piece, layout.bucket_file("read", "papers", bucket, index))
+    write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.path("read", "ids", f"p{index:05d}.arrow"))
+
+
+def _write_entities(layout: Layout, index: int, part: KnowledgeGraph) -> None:
+    import pyarrow as pa
+
+    columns: dict[str, list[Any]] = {name: [] for name in ENTITY_SCHEMA.names}
+    for node in part.entities.values():
+        columns["key"].append(node.key)
+        columns["chunk"].append(index)
+        columns["type"].append(node.type)
+        columns["curie"].append(node.curie)
+        columns["names"].append(list(node.names))
+        columns["name_counts"].append(list(node.names.values()))
+        for name in LIST_FIELDS:
+            columns[name].append(list(getattr(node, name)))
+    table = pa.table(columns, schema=ENTITY_SCHEMA)
+    for bucket, piece in enumerate(split_by_bucket(table, bucket_rows(table["key"], layout.buckets), layout.buckets)):
+        write_table(piece, layout.bucket_file("read", "entities", bucket, index))
