@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -77,6 +78,8 @@ class PlanResult:
     failures: list[InputError] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     resumed: int = 0
+    #: Wall-clock seconds per stage (of this run: a resumed stage counts only the tasks it ran).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def shards(self) -> list[tuple[Path, int]]:
         """Every statement shard with its statement count, in output order."""
@@ -137,6 +140,7 @@ def run_plan(
     from .stages.read import read_task
 
     work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
     chunks = [replace(c, spans=spans) for c in partition(list(files), input_format, scratch=work / "chunks")]
     if buckets is None:
         size = sum(input_bytes(c.path) if c.end is None else c.end - c.start for c in chunks)
@@ -151,6 +155,7 @@ def run_plan(
         labels=tuple(c.label or c.path for c in chunks),
     )
     result = PlanResult(layout)
+    result.timings["partition"] = time.perf_counter() - started
     run = functools.partial(_stage, result=result, executor=executor, progress=progress)
 
     reports = run("read", read_task, chunks)
@@ -167,10 +172,14 @@ def run_plan(
     result.layout = layout
     run("counts", counts_task, range(buckets), layout=layout)
     tested = sum(r.tested for r in run("pairs", pairs_task, range(buckets), layout=layout))
+    started = time.perf_counter()
     adjust(layout, tested)
+    result.timings["adjust"] = time.perf_counter() - started
     run("cooccurrence", cooccurrence_task, range(buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)
+    started = time.perf_counter()
     result.reports["extras"] = [_extras(layout, mapping_sets, result)]
+    result.timings["extras"] = time.perf_counter() - started
     for stage_reports in result.reports.values():
         for report in stage_reports:
             result.diagnostics.extend(Diagnostic.model_validate(d) for d in report.diagnostics)
@@ -198,6 +207,7 @@ def _stage(
     layout: Layout | None = None,
 ) -> list[TaskReport]:
     """Run a stage's tasks that are not done yet; each finished task's report is saved (that is what resumes)."""
+    started = time.perf_counter()
     layout = layout or result.layout
     done_dir = layout.path("done", name)
     done_dir.mkdir(parents=True, exist_ok=True)
@@ -211,22 +221,25 @@ def _stage(
     pending = [i for i in range(len(items)) if i not in reports]
     task = functools.partial(function, layout)
     finished = len(reports)
-    try:
-        for index, report in zip(pending, executor.map(task, [items[i] for i in pending]), strict=True):
-            marker = done_dir / f"{index:05d}.json"
-            partial = marker.with_suffix(".partial")
-            partial.write_text(json.dumps(asdict(report)), encoding="utf-8")
-            os.replace(partial, marker)
-            reports[index] = report
-            finished += 1
-            if progress is not None:
-                progress(finished, len(items), name)
-    except (ExographError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a worker's failure comes back as whatever it raised
-        raise StageError(f"stage {name!r} failed: {type(exc).__name__}: {exc}") from exc
+    results = executor.map(task, [items[i] for i in pending])
+    for index in pending:
+        try:
+            report = next(results)
+        except ExographError:
+            raise
+        except Exception as exc:  # a worker's failure comes back as whatever it raised
+            raise StageError(f"stage {name!r} failed: {type(exc).__name__}: {exc}") from exc
+        marker = done_dir / f"{index:05d}.json"
+        partial = marker.with_suffix(".partial")
+        partial.write_text(json.dumps(asdict(report)), encoding="utf-8")
+        os.replace(partial, marker)
+        reports[index] = report
+        finished += 1
+        if progress is not None:
+            progress(finished, len(items), name)
     ordered = [reports[i] for i in range(len(items))]
     result.reports[name] = ordered
+    result.timings[name] = time.perf_counter() - started
     return ordered
 
 
@@ -276,14 +289,15 @@ def _identity(layout: Layout) -> None:
 
 def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResult) -> TaskReport:
     """Authors, journals and mappings: corpus-wide but small, written by the driver as the last shard."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from .graph import EntityNode, KnowledgeGraph
     from .mapping import link_mappings
     from .rdf import agents_text, entity_text, mapping_text, node_iris
-    from .stages.entities import entity_types
+    from .stages.entities import TYPE_SCHEMA, entity_types
     from .stages.papers import AGENT_SCHEMA
-    from .tables import read_tables
+    from .tables import read_tables, write_table
     from .writers.shards import write_shard
 
     agents = read_tables(sorted(layout.path("papers", "agents").glob("p*.arrow")), AGENT_SCHEMA)
@@ -313,6 +327,19 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
         for m in skeleton.mappings:
             report.counts[f"mapping:{m.predicate}"] = report.counts.get(f"mapping:{m.predicate}", 0) + 1
         report.merges = {"mapping-node": len(added)}
+        nodes = [skeleton.entities[key] for key in added]
+        write_table(
+            pa.table(
+                {
+                    "key": added,
+                    "type": [n.type for n in nodes],
+                    "curie": [n.curie for n in nodes],
+                    "label": [n.label for n in nodes],
+                },
+                schema=TYPE_SCHEMA,
+            ),
+            layout.path("extras", "nodes.arrow"),
+        )
     report.statements = write_shard(layout.shard("extras", 0), texts)
     return report
 

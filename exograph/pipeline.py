@@ -588,6 +588,7 @@ def _build_planned(
         finally:
             executor.close()
         result.plan = planned
+        result.timings.update({f"plan:{stage}": seconds for stage, seconds in planned.timings.items()})
         result.files += len(files)
         result.failures.extend(planned.failures)
         kg.failures.extend((f.path or "<input>", str(f)) for f in planned.failures)

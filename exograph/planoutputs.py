@@ -98,10 +98,16 @@ def plan_summary(plan: PlanResult) -> dict[str, Any]:
     """The build summary (the keys of :func:`exograph.writers.summary.summarize`) from the stage reports and tables."""
     import pyarrow.compute as pc
 
+    import pyarrow as pa
+
     from .stages.entities import entity_types, paper_counts
+    from .tables import read_table
 
     layout = plan.layout
     types = entity_types(layout)
+    added = layout.path("extras", "nodes.arrow")
+    if added.is_file():  # nodes reached through a mapping: in no paper
+        types = pa.concat_tables([types, read_table(added)])
     counts = paper_counts(layout)
     nodes: Counter[str] = Counter(types["type"].to_pylist())
     extras = plan.counted("extras")
@@ -114,7 +120,10 @@ def plan_summary(plan: PlanResult) -> dict[str, Any]:
     edges["co_occurs_with"] = plan.counted("cooccurrence").get("co_occurs_with", 0)
     edges.update({k.partition(":")[2]: v for k, v in extras.items() if k.startswith("mapping:")})
     prefixes = Counter(k.split(":", 1)[0] for k in types["key"].to_pylist() if not k.startswith("exo.id:"))
-    joined = counts.join(types, keys="key")
+    joined = types.join(counts, keys="key", join_type="left outer")
+    joined = joined.set_column(
+        joined.schema.get_field_index("papers"), "papers", pc.fill_null(joined["papers"], 0)
+    )
     top: dict[str, list[dict[str, Any]]] = {}
     for etype in sorted(set(types["type"].to_pylist())):
         ranked = joined.filter(pc.equal(joined["type"], etype)).sort_by(

@@ -1,0 +1,217 @@
+"""The out-of-core plan: the same statements as the in-memory graph, resumable, exact statistics, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyoxigraph import RdfFormat, parse
+
+from exograph.cooccurrence import bh_adjust_subset, benjamini_hochberg
+from exograph.pipeline import build
+
+from .conftest import FIXTURES, SEEDS, shared
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from pubtator3_bulk import write_bulk  # noqa: E402
+
+
+def _canonical(path: Path) -> list[str]:
+    """The statements of an N-Triples file, each written by pyoxigraph, sorted (duplicates kept, to be seen)."""
+    with open(path, "rb") as handle:
+        return sorted(str(t) for t in parse(handle, format=RdfFormat.N_TRIPLES))
+
+
+def _both(tmp_path: Path, inputs: list[Path], **options: object) -> tuple[Path, Path]:
+    settings = {"outputs": ["ntriples", "summary-json"], "store": False, **options}
+    memory = build(inputs, tmp_path / "memory", plan="memory", **settings)  # type: ignore[arg-type]
+    tables = build(inputs, tmp_path / "tables", plan="tables", **settings)  # type: ignore[arg-type]
+    assert memory.ok and tables.ok, (memory.failures, tables.failures)
+    assert memory.plan is None and tables.plan is not None
+    return tmp_path / "memory", tmp_path / "tables"
+
+
+def _corpora() -> list[Path]:
+    return [
+        shared("biored/Dev.PubTator"),
+        shared("cdr/CDR_TrainingSet.PubTator.txt"),
+        shared("biored/Dev.BioC.JSON"),
+    ]
+
+
+def _paper_chain(tmp: Path) -> list[Path]:
+    """Four cards of one paper known by different ids (PMCID only, PMID only, both and a DOI, DOI only), each in a
+    file of its own, and two unrelated ones: only the identity pass can put the four in one bucket."""
+    headers = ["PMC1 · J Test · 2024-01-02", "PMID: 11 · J Test", "PMID: 11 · PMC1 · DOI: 10.1/x", "DOI: 10.1/x"]
+    folder = tmp / "chain"
+    folder.mkdir()
+    cards = sorted((FIXTURES / "cards").glob("*.md"))
+    out = []
+    for number, (card, header) in enumerate(zip(cards, headers, strict=True)):
+        lines = card.read_text(encoding="utf-8").split("\n")
+        index = next(i for i, line in enumerate(lines) if "·" in line)
+        lines[index] = header
+        (folder / f"{number}.md").write_text("\n".join(lines), encoding="utf-8")
+        out.append(folder / f"{number}.md")
+    return [*out, *cards[:2]]
+
+
+CASES = {
+    "one-paper-by-four-ids": (_paper_chain, {"min_papers": 1, "max_p": 1.0}),
+    "seed": (lambda tmp: [SEEDS], {}),
+    "cards-and-bioc-every-pair": (
+        lambda tmp: [SEEDS, FIXTURES / "cards", FIXTURES / "cdr_excerpt.bioc.xml"],
+        {"min_papers": 1, "max_p": 1.0},
+    ),
+    "bulk": (lambda tmp: list(write_bulk(400, tmp / "pt3", seed=5)), {}),
+    "biored-cdr": (lambda tmp: _corpora(), {}),
+    "biored-cdr-compact-every-pair": (lambda tmp: _corpora(), {"profile": "compact", "min_papers": 1, "max_p": 1.0}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_plan_gives_the_same_statements_as_the_graph_in_memory(case: str, tmp_path: Path) -> None:
+    make_inputs, options = CASES[case]
+    memory, tables = _both(tmp_path, make_inputs(tmp_path), **options)
+    expected = _canonical(memory / "graph.nt")
+    assert len(expected) > 1000
+    assert _canonical(tables / "graph.nt") == expected
+    ours = json.loads((tables / "summary.json").read_text())
+    theirs = json.loads((memory / "summary.json").read_text())
+    for key in ("papers", "nodes", "edges", "id_prefixes", "top_entities", "singletons", "merges", "mappings"):
+        if key == "mappings":
+            assert ours[key]["used"] == theirs[key]["used"] and ours[key]["nodes_added"] == theirs[key]["nodes_added"]
+        else:
+            assert ours[key] == theirs[key], key
+    if case == "one-paper-by-four-ids":
+        assert theirs["merges"]["papers"] == 3 and theirs["papers"] == 3  # the four cards are one paper
+
+
+def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many chunks and many buckets (a paper's concept and relation rows in different chunks): same statements."""
+    import exograph.outofcore
+    import exograph.plan
+
+    monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 60_000)
+    monkeypatch.setattr(exograph.outofcore, "PLAN_BUCKET_BYTES", 40_000)
+    inputs = list(write_bulk(600, tmp_path / "pt3", seed=11)) + [shared("biored/Dev.PubTator")]
+    memory, tables = _both(tmp_path, inputs)
+    summary = json.loads((tables / "summary.json").read_text())
+    assert summary["plan"]["buckets"] > 8
+    assert _canonical(tables / "graph.nt") == _canonical(memory / "graph.nt")
+
+
+def test_compact_profile_leaves_out_spans_only(tmp_path: Path) -> None:
+    source = [FIXTURES / "cdr_excerpt.pubtator"]
+    full = build(source, tmp_path / "full", outputs=["ntriples"], store=False, profile="full")
+    compact = build(source, tmp_path / "compact", outputs=["ntriples"], store=False, profile="compact")
+    assert full.ok and compact.ok
+    every, kept = set(_canonical(tmp_path / "full" / "graph.nt")), set(_canonical(tmp_path / "compact" / "graph.nt"))
+    assert kept < every
+    assert all("/span/" in line.split(" ", 1)[0] for line in every - kept)
+    assert any("/count/" in line for line in kept)  # mention counts stay
+
+
+def test_bulk_inputs_default_to_the_compact_profile(tmp_path: Path) -> None:
+    files = list(write_bulk(20, tmp_path / "pt3", seed=2))
+    assert build(files).graph.spans is False
+    assert build([FIXTURES / "cdr_excerpt.pubtator"]).graph.spans is True
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_stopped_build_resumes_where_it_stopped(tmp_path: Path) -> None:
+    inputs = [SEEDS, FIXTURES / "cards", FIXTURES / "cdr_excerpt.pubtator"]
+    options = {"outputs": ["ntriples", "summary-json"], "store": False, "plan": "tables"}
+    fresh = build(inputs, tmp_path / "fresh", **options)  # type: ignore[arg-type]
+    assert fresh.ok
+
+    out = tmp_path / "out"
+    seen: list[str] = []
+
+    def stop_in_papers(done: int, total: int, stage: str) -> None:
+        seen.append(stage)
+        if stage == "papers":
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        build(inputs, out, progress=stop_in_papers, **options)  # type: ignore[arg-type]
+    assert not (out / "graph.nt").exists()  # nothing published
+    work = list((out / ".exograph" / "work").iterdir())
+    assert len(work) == 1 and (work[0] / "done" / "read").is_dir()
+
+    again = build(inputs, out, **options)  # type: ignore[arg-type]
+    assert again.ok and again.plan is not None
+    assert again.plan.resumed == seen.count("read") + seen.count("entities") + seen.count("papers")
+    assert again.plan.resumed > 0
+    assert _canonical(out / "graph.nt") == _canonical(tmp_path / "fresh" / "graph.nt")
+    assert not (out / ".exograph" / "work" / work[0].name).exists()  # removed once published
+
+
+def test_errors_in_a_chunk_name_the_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import exograph.plan
+
+    monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 50_000)
+    path = shared("biored/Train.PubTator")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    bad_at = len(lines) - 3
+    lines[bad_at] = "not a pubtator line"
+    broken = tmp_path / "broken.pubtator"
+    broken.write_text("\n".join(lines), encoding="utf-8")
+    result = build([broken], tmp_path / "out", plan="tables", outputs=["ntriples"], store=False)
+    assert len(result.failures) == 1
+    assert result.failures[0].line == bad_at + 1 and result.failures[0].path.endswith("broken.pubtator")
+    assert result.plan is not None and result.plan.layout.total > 300  # the other chunks are read
+
+
+def test_merge_mapped_asks_for_the_memory_plan(tmp_path: Path) -> None:
+    from exograph.errors import UsageError
+
+    with pytest.raises(UsageError, match="--plan memory"):
+        build([SEEDS], tmp_path / "out", plan="tables", merge_mapped=True)
+
+
+def test_benjamini_hochberg_from_histograms_is_exact(tmp_path: Path) -> None:
+    """The corpus-wide adjustment from per-bucket histograms equals the one over every p-value at once."""
+    import pyarrow as pa
+
+    from exograph.stages import Layout
+    from exograph.stages.cooccur import adjust
+    from exograph.tables import read_table, write_table
+
+    rng = np.random.default_rng(7)
+    p = np.concatenate([rng.random(5000) ** 4, np.repeat(rng.random(50) / 100, 40), np.ones(100)])
+    layout = Layout(root=str(tmp_path), buckets=3, max_p=0.05)
+    for bucket, part in enumerate(np.array_split(rng.permutation(p), 3)):
+        values, counts = np.unique(part[part <= 0.05], return_counts=True)
+        write_table(
+            pa.table({"p": values, "n": counts.astype(np.int64)}),
+            layout.path("pairs", "histogram", f"b{bucket:05d}.arrow"),
+        )
+    adjust(layout, len(p))
+    table = read_table(layout.path("pairs", "adjusted.arrow"))
+    values, q = table["p"].to_numpy(), table["q"].to_numpy()
+    low = p[p <= 0.05]
+    ours = q[np.searchsorted(values, low, side="right") - 1]
+    assert np.array_equal(ours, benjamini_hochberg(p)[p <= 0.05])
+    passing = ours <= 0.05
+    assert np.array_equal(ours[passing], bh_adjust_subset(low, low, len(p), alpha=0.05)[passing])
+
+
+def test_the_store_is_loaded_from_the_shards(tmp_path: Path) -> None:
+    from exograph.store import query
+
+    inputs = [SEEDS, FIXTURES / "cdr_excerpt.pubtator"]
+    options = {"outputs": ["nquads-shards"], "store": True}
+    build(inputs, tmp_path / "memory", plan="memory", **options)  # type: ignore[arg-type]
+    build(inputs, tmp_path / "tables", plan="tables", **options)  # type: ignore[arg-type]
+    counting = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    graphs = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    for text in (counting, graphs):
+        ours, theirs = query(tmp_path / "tables", text), query(tmp_path / "memory", text)
+        assert isinstance(ours, list) and ours == theirs and ours[0]["n"] > 0  # type: ignore[index]
