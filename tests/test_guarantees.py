@@ -521,3 +521,16 @@ def test_an_output_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.strip() == f"exograph: error: {target}: cannot use as the output folder: Not a directory"
     assert target.read_text() == "not a folder"
+
+
+def test_a_long_pubtator_line_is_cut_too(tmp_path: Path) -> None:
+    """Line-based inputs skip the walk over every string only when no line is longer than the cap."""
+    from exograph.diagnostics import Diagnostics
+    from exograph.readers import MAX_LITERAL, read_papers
+
+    source = tmp_path / "long.pubtator"
+    source.write_text(f"1|t|{'y' * (MAX_LITERAL + 10)}\n1|a|short\n\n", encoding="utf-8")
+    diag = Diagnostics()
+    papers = read_papers(source, diagnostics=diag)
+    assert len(papers[0].title) == MAX_LITERAL
+    assert [d.kind for d in diag.items] == ["text-truncated"]

@@ -153,9 +153,26 @@ def read_papers(
         # Every reader checks what it reads; this is the contract's last line, so that no input, however odd,
         # ends in a traceback or stops the build.
         raise InputError(f"cannot read as {fmt}: {type(exc).__name__}: {str(exc)[:200]}", path=label) from exc
-    if len(data) > MAX_LITERAL:  # no string of a smaller file can be longer than the cap
+    if len(data) > MAX_LITERAL and not (fmt in _LINE_FORMATS and _longest_line(data) <= MAX_LITERAL):
+        # No string of a smaller file can be longer than the cap, nor in a line-based format one longer than its
+        # longest line: walking every record (millions of strings in a bulk file) is kept for when it can matter.
         papers = [_capped(paper, diag) for paper in papers]
     return papers
+
+
+#: Formats whose every field lies within one line of the (uncompressed) file.
+_LINE_FORMATS: Final = frozenset({"pubtator", "pubtator3-bulk"})
+
+
+def _longest_line(data: bytes) -> int:
+    """Length of the longest line in bytes (the whole length for gzip data, whose lines are not visible)."""
+    import numpy as np
+
+    if data[:2] == b"\x1f\x8b":
+        return len(data)
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], breaks, [len(data)]))
+    return int(np.diff(bounds).max())
 
 
 #: Exceptions a reader may still raise on input no check foresaw (turned into one InputError line).

@@ -60,6 +60,7 @@ def iter_pubtator3_bulk(stream: Iterable[bytes], path: str, diagnostics: Diagnos
     """Papers one PMID group at a time from a (decompressed) binary stream."""
     diag = diagnostics if diagnostics is not None else Diagnostics()
     group: list[tuple[int, list[str]]] = []
+    seen: _Concepts = {}
     pmid = ""
     line_no = 0
     try:
@@ -71,22 +72,39 @@ def iter_pubtator3_bulk(stream: Iterable[bytes], path: str, diagnostics: Diagnos
             if not fields[0].isdigit():
                 raise AnnotationError(f"row does not start with a PMID: {text[:80]!r}", path=path, line=line_no)
             if fields[0] != pmid and group:
-                yield _paper(pmid, group, path, diag)
+                yield _paper(pmid, group, path, diag, seen)
                 group = []
             pmid = fields[0]
             group.append((line_no, fields))
     except (OSError, EOFError, zlib.error) as exc:
         raise AnnotationError(f"broken gzip stream: {exc}", path=path, line=line_no + 1) from None
     if group:
-        yield _paper(pmid, group, path, diag)
+        yield _paper(pmid, group, path, diag, seen)
 
 
-def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagnostics) -> Paper:
+#: Entities of a concept row (type, id, mentions), shared by every row that says the same: concepts follow a
+#: Zipf law, so most rows repeat one seen before, and sharing the record also lets the graph count it cheaply.
+_Concepts = dict[tuple[str, str, str], tuple["Entity", ...]]
+#: Most concept rows remembered at once (the cache is emptied when full; it only saves work).
+_CONCEPT_CACHE_SIZE: Final = 200_000
+
+
+def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagnostics, seen: _Concepts) -> Paper:
     entities: dict[str, Entity] = {}
     relations: list[Relation] = []
     for line, fields in rows:
         if len(fields) == 5:
-            _concept(fields, entities, path, line, diag)
+            ident = (fields[1], fields[2], fields[3])
+            known = seen.get(ident)
+            if known is None:
+                before = len(diag.items)
+                known = _concept(fields, path, line, diag)
+                if len(diag.items) == before:  # a row with a warning is read again, so each gets its line
+                    if len(seen) >= _CONCEPT_CACHE_SIZE:
+                        seen.clear()
+                    seen[ident] = known
+            for entity in known:
+                entities.setdefault(entity.key, entity)
         elif len(fields) == 4 and "|" in fields[2] and "|" in fields[3]:
             relation = _relation(fields, path, line, diag)
             if relation is not None:
@@ -106,7 +124,7 @@ def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagno
     )
 
 
-def _concept(fields: list[str], entities: dict[str, Entity], path: str, line: int, diag: Diagnostics) -> None:
+def _concept(fields: list[str], path: str, line: int, diag: Diagnostics) -> tuple[Entity, ...]:
     _, kind, concept, mentions, _resource = fields
     etype = ENTITY_TYPE_OF.get(kind.replace("_", "").replace(" ", "").casefold())
     if etype is None:
@@ -116,15 +134,17 @@ def _concept(fields: list[str], entities: dict[str, Entity], path: str, line: in
             path=path,
             line=line,
         )
-        return
+        return ()
     names = [m.strip() for m in mentions.split("|") if m.strip()] or [concept.strip() or kind]
-    for curie, part in zip(
-        annotation_curies(etype, concept, diag=diag, path=path, line=line),
-        split_composite(etype, concept),
-        strict=False,
-    ):
-        entity = Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=tuple(dict.fromkeys(names[1:])))
-        entities.setdefault(entity.key, entity)
+    aliases = tuple(dict.fromkeys(names[1:]))
+    return tuple(
+        Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=aliases)
+        for curie, part in zip(
+            annotation_curies(etype, concept, diag=diag, path=path, line=line),
+            split_composite(etype, concept),
+            strict=False,
+        )
+    )
 
 
 def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Relation | None:
