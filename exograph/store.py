@@ -71,20 +71,41 @@ def load_shards(shards: list[Path], path: str | Path) -> Path:
     oxigraph's bulk loader keeps memory bounded whatever the size; as in :func:`write_store`, every
     statement of a paper's graph is also put in the default graph.
     """
-    import gzip
+    import re
 
+    from .rdf import chunk_stream, paper_graph_iri
+
+    # A paper's graph name ends each of its statements' lines, and no other term uses those IRIs: cutting it off
+    # the line gives the default-graph copy, as text, without a Python object per statement.
+    graph_name = re.compile(rb" <" + re.escape(paper_graph_iri("").rsplit("/", 1)[0].encode()) + rb"/[^>]*> \.\n")
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
-        for shard in shards:
-            with gzip.open(shard, "rb") as handle:
-                store.bulk_load(cast("IO[bytes]", handle), format=ox.RdfFormat.N_QUADS, lenient=True)
-            with gzip.open(shard, "rb") as handle:
-                statements = ox.parse(cast("IO[bytes]", handle), format=ox.RdfFormat.N_QUADS, lenient=True)
-                store.bulk_extend(_default_copies(statements))
+        for copy in (False, True):
+            blocks = _shard_blocks(shards)
+            if copy:
+                blocks = (graph_name.sub(b" .\n", block) for block in blocks)
+            store.bulk_load(chunk_stream(blocks), format=ox.RdfFormat.N_QUADS, lenient=True)
         store.flush()
         store.optimize()
         del store
     return Path(path)
+
+
+def _shard_blocks(shards: list[Path]) -> Iterator[bytes]:
+    """The shards' text, decompressed, in blocks that end at a line's end."""
+    import gzip
+
+    for shard in shards:
+        with gzip.open(shard, "rb") as handle:
+            pending = b""
+            while block := handle.read(1 << 20):
+                block = pending + block
+                cut = block.rfind(b"\n") + 1
+                pending = block[cut:]
+                if cut:
+                    yield block[:cut]
+            if pending:
+                yield pending
 
 
 def _default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
