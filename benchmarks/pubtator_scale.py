@@ -1,17 +1,22 @@
-"""PubTator3-shaped bulk files at growing sizes: the local engine against Dask with 1 and 2 workers, and a floor.
+"""PubTator3-shaped bulk files at growing sizes: the out-of-core plan in one process and on Dask, against a floor.
 
-Run: python benchmarks/pubtator_scale.py [--sizes 20000 100000] [--out benchmarks/results/pubtator_scale.md]
+Run: python benchmarks/pubtator_scale.py [--sizes 100000 1000000] [--runs plan dask2 ...] [--out FILE.md]
 
-For each size, bulk files of PubTator3's shape (benchmarks/pubtator3_bulk.py: ~27 concepts and ~1 relation per
-abstract, Zipf popularity) are generated once, then each of these is one fresh process, timed from start to exit,
-with the peak resident memory of its whole process tree (a Dask cluster's workers included), sampled from /proc:
+For each size, bulk files of PubTator3's shape (benchmarks/pubtator3_bulk.py: ~30 concepts and ~1 relation per
+abstract, entity pools of real size with Zipf popularity) are generated once, then each run is one fresh
+process, timed from start to exit, with the peak resident memory of its whole process tree (a Dask cluster's
+workers included), sampled from /proc:
 
-- local: ``exograph build FILES -o OUT --output nquads-shards --no-store --clean``
-- dask -j 1 / dask -j 2: the same with ``--engine dask -j N`` (a LocalCluster of N worker processes)
-- floor: pyoxigraph parsing the same statements (the shards) and writing N-Quads again
+- ``memory``: ``exograph build FILES -o OUT --output nquads-shards --no-store --plan memory`` (the in-memory
+  graph; only up to ``--memory-max`` abstracts, where it fits)
+- ``plan``: the same with ``--plan tables`` (the out-of-core plan, every stage in this process)
+- ``dask1`` / ``dask2``: the same with ``--engine dask -j N`` (a LocalCluster of N worker processes)
+- ``store``: the embedded store bulk-loaded from the plan's shards (``exograph.store.load_shards``)
+- ``floor``: pyoxigraph parsing the same statements (the shards) and writing Turtle, in one process
 
-Disk is the size of OUT. "statements/s per core" divides the statements by the wall time and the cores the
-engine used (1 for local, N for dask), so it is comparable across engines. Results go to the Markdown file.
+Disk is the size of OUT. "statements/s per core" divides the statements by the wall time and the cores the run
+used, so it is comparable across engines. Results go to the Markdown file, with the figures the README's
+extrapolation uses.
 """
 
 from __future__ import annotations
@@ -30,23 +35,43 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from pubtator3_bulk import write_bulk  # noqa: E402
 from scale import measure  # noqa: E402
 
+RUNS = {
+    "memory": (["--plan", "memory"], 1),
+    "plan": (["--plan", "tables"], 1),
+    "dask1": (["--engine", "dask", "-j", "1"], 1),
+    "dask2": (["--engine", "dask", "-j", "2"], 2),
+}
+
 
 def floor(shards: Path, target: Path) -> None:
-    """The floor task: parse every shard with pyoxigraph and write the statements again."""
+    """The floor task: parse every shard with pyoxigraph and write the statements as Turtle."""
     import pyoxigraph as ox
 
     manifest = json.loads((shards / "manifest.json").read_text())
-    with open(target, "wb") as out:
+
+    def triples() -> object:
         for shard in manifest["shards"]:
             with gzip.open(shards / shard["file"], "rb") as src:
-                ox.serialize(ox.parse(src, ox.RdfFormat.N_QUADS, lenient=True), out, ox.RdfFormat.N_QUADS)
+                for quad in ox.parse(src, ox.RdfFormat.N_QUADS, lenient=True):
+                    yield quad.triple
+
+    with open(target, "wb") as out:
+        ox.serialize(triples(), out, ox.RdfFormat.TURTLE)
+
+
+def store(shards: Path, target: Path) -> None:
+    """The store task: exograph's own loader, from the shards."""
+    from exograph.store import load_shards
+
+    manifest = json.loads((shards / "manifest.json").read_text())
+    load_shards([shards / s["file"] for s in manifest["shards"]], target)
 
 
 def _disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def run(sizes: list[int], work: Path) -> list[dict[str, object]]:
+def run(sizes: list[int], runs: list[str], work: Path, memory_max: int) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     exograph = [sys.executable, "-m", "exograph", "build"]
     for size in sizes:
@@ -56,12 +81,12 @@ def run(sizes: list[int], work: Path) -> list[dict[str, object]]:
         inputs = [str(data / "bioconcepts2pubtator3.gz"), str(data / "relation2pubtator3.gz")]
         common = ["--output", "nquads-shards", "--no-store", "--clean", "-q", "--no-default-mappings"]
         results: dict[str, dict[str, float]] = {}
-        for name, extra, cores in (
-            ("local", [], 1),
-            ("dask -j 1", ["--engine", "dask", "-j", "1"], 1),
-            ("dask -j 2", ["--engine", "dask", "-j", "2"], 2),
-        ):
-            out = work / f"out-{size}-{name.replace(' ', '')}"
+        shards: Path | None = None
+        for name in runs:
+            if name in ("store", "floor") or (name == "memory" and size > memory_max):
+                continue
+            extra, cores = RUNS[name]
+            out = work / f"out-{size}-{name}"
             shutil.rmtree(out, ignore_errors=True)
             figures = measure([*exograph, *inputs, "-o", str(out), *common, *extra])
             manifest = json.loads((out / "rdf" / "manifest.json").read_text())
@@ -69,47 +94,72 @@ def run(sizes: list[int], work: Path) -> list[dict[str, object]]:
             figures["disk_mb"] = _disk(out) / 1e6
             figures["per_core"] = manifest["statements"] / figures["seconds"] / cores
             results[name] = figures
-        shards = work / f"out-{size}-local" / "rdf"
-        results["floor"] = measure([sys.executable, __file__, "--floor", str(shards), str(work / "floor.nq")])
-        rows.append({"abstracts": size, **{k: v for k, v in results.items()}})
+            shards = out / "rdf"
+            print(size, name, {k: round(v, 1) for k, v in figures.items()}, flush=True)
+        if shards is not None:
+            for name in ("store", "floor"):
+                if name in runs:
+                    target = work / f"{name}-{size}"
+                    shutil.rmtree(target, ignore_errors=True)
+                    target.unlink(missing_ok=True) if target.is_file() else None
+                    results[name] = measure([sys.executable, __file__, f"--{name}", str(shards), str(target)])
+                    results[name]["disk_mb"] = (_disk(target) if target.is_dir() else target.stat().st_size) / 1e6
+                    print(size, name, {k: round(v, 1) for k, v in results[name].items()}, flush=True)
+                    shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink()
+        rows.append({"abstracts": size, **results})
     return rows
 
 
 def table(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| abstracts | statements | engine | wall (s) | peak MB (tree) | disk MB | statements/s per core | ratio to floor |",
+        "| abstracts | statements | run | wall (s) | peak MB (tree) | disk MB | statements/s per core | ratio to floor |",
         "|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
-        floor_s = row["floor"]["seconds"]  # type: ignore[index]
-        for name in ("local", "dask -j 1", "dask -j 2"):
+        floor_s = row["floor"]["seconds"] if "floor" in row else None  # type: ignore[index]
+        for name in (*RUNS, "store", "floor"):
+            if name not in row:
+                continue
             r = row[name]  # type: ignore[index]
+            statements = r.get("statements")
+            per_core = f"{r['per_core']:,.0f}" if "per_core" in r else ""
+            ratio = f"{r['seconds'] / floor_s:.2f}×" if floor_s else ""
             lines.append(
-                f"| {row['abstracts']:,} | {r['statements']:,} | {name} | {r['seconds']:.1f} | {r['peak_mb']:,.0f} | "
-                f"{r['disk_mb']:,.0f} | {r['per_core']:,.0f} | {r['seconds'] / floor_s:.2f}× |"
+                f"| {row['abstracts']:,} | {f'{statements:,}' if statements else ''} | {name} | {r['seconds']:.1f} | "
+                f"{r['peak_mb']:,.0f} | {r.get('disk_mb', 0):,.0f} | {per_core} | {ratio} |"
             )
-        lines.append(
-            f"| {row['abstracts']:,} |  | floor (pyoxigraph) | {floor_s:.1f} | {row['floor']['peak_mb']:,.0f} |  |  | 1.00× |"
-        )  # type: ignore[index]
+        if "dask1" in row and "dask2" in row:
+            speedup = row["dask1"]["seconds"] / row["dask2"]["seconds"]  # type: ignore[index]
+            lines.append(f"| {row['abstracts']:,} |  | dask2 against dask1 | {speedup:.2f}× faster |  |  |  |  |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20000, 100000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100000])
+    parser.add_argument("--runs", nargs="+", default=["memory", "plan", "dask1", "dask2", "store", "floor"])
+    parser.add_argument("--memory-max", type=int, default=100000, help="largest size to run the in-memory graph on")
     parser.add_argument("--work", type=Path, default=Path("/tmp/exograph-pubtator-scale"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "pubtator_scale.md")
     parser.add_argument("--floor", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--store", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
         floor(*args.floor)
         return
+    if args.store:
+        store(*args.store)
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    text = table(run(args.sizes, args.work))
-    header = f"Measured by benchmarks/pubtator_scale.py on {time.strftime('%Y-%m-%d')} ({time.time() - start:.0f} s in all)\n\n"
+    text = table(run(args.sizes, args.runs, args.work, args.memory_max))
+    header = (
+        f"Measured by `python benchmarks/pubtator_scale.py --sizes {' '.join(map(str, args.sizes))} "
+        f"--runs {' '.join(args.runs)}` on {time.strftime('%Y-%m-%d')} ({time.time() - start:.0f} s in all)\n\n"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(header + text, encoding="utf-8")
+    with open(args.out, "a", encoding="utf-8") as handle:
+        handle.write(header + text + "\n")
     print(header + text)
 
 

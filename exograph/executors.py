@@ -36,6 +36,11 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def slots(self) -> int:
+        """How many tasks run at once (the plan cuts its work into several times as many)."""
+        ...
+
 
 class LocalExecutor:
     """This process, one item after the other (the fast default for small inputs)."""
@@ -45,6 +50,10 @@ class LocalExecutor:
 
     def close(self) -> None:
         return None
+
+    @property
+    def slots(self) -> int:
+        return 1
 
 
 class DaskExecutor:
@@ -77,6 +86,11 @@ class DaskExecutor:
             result = future.result()
             future.release()
             yield result
+
+    @property
+    def slots(self) -> int:
+        workers = self.client.scheduler_info().get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
     def close(self) -> None:
         self.client.close()

@@ -132,8 +132,8 @@ def run_plan(
     buckets: int | None = None,
 ) -> PlanResult:
     """Run every stage over ``files`` with ``executor``; tables and shards go to ``work`` (resumed if there)."""
+    from . import plan
     from .cooccurrence import DEFAULT_PAIRS
-    from .plan import partition
     from .stages.cooccur import adjust, cooccurrence_task, direct_task, pairs_task
     from .stages.entities import counts_task, entities_task
     from .stages.papers import papers_task
@@ -141,10 +141,19 @@ def run_plan(
 
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    chunks = [replace(c, spans=spans) for c in partition(list(files), input_format, scratch=work / "chunks")]
+    chunk_bytes = plan.CHUNK_BYTES
+    if executor.slots > 1:  # several chunks per worker, so that the read stage ends with every worker busy
+        total = sum(input_bytes(str(f)) for f in files)
+        chunk_bytes = max(min(chunk_bytes, 4 << 20), min(chunk_bytes, total // (4 * executor.slots)))
+    pieces = plan.partition(list(files), input_format, scratch=work / "chunks", chunk_bytes=chunk_bytes)
+    chunks = [replace(c, spans=spans) for c in pieces]
     if buckets is None:
+        # Enough buckets that each task holds a bounded share of the corpus, and, on a cluster, several tasks
+        # per worker so that they finish together.
         size = sum(input_bytes(c.path) if c.end is None else c.end - c.start for c in chunks)
-        buckets = max(1, min(4096, -(-size // PLAN_BUCKET_BYTES)))
+        wanted = -(-size // PLAN_BUCKET_BYTES)
+        slots = executor.slots
+        buckets = max(1, min(4096, wanted if slots == 1 else max(wanted, 4 * slots)))
     layout = Layout(
         root=str(work),
         buckets=buckets,
@@ -219,7 +228,7 @@ def _stage(
             reports[index] = TaskReport(**json.loads(marker.read_text(encoding="utf-8")))
             result.resumed += 1
     pending = [i for i in range(len(items)) if i not in reports]
-    task = functools.partial(function, layout)
+    task = functools.partial(_run_task, function, layout)
     finished = len(reports)
     results = executor.map(task, [items[i] for i in pending])
     for index in pending:
@@ -241,6 +250,20 @@ def _stage(
     result.reports[name] = ordered
     result.timings[name] = time.perf_counter() - started
     return ordered
+
+
+def _run_task(function: Callable[[Layout, T], TaskReport], layout: Layout, item: T) -> TaskReport:
+    """One task, with the cyclic garbage collector paused: a task makes millions of small objects and frees
+    them together at its end, and a worker process (Dask's) would otherwise scan them again and again."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return function(layout, item)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _input_error(record: dict[str, Any]) -> InputError:

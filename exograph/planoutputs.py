@@ -96,9 +96,8 @@ def _convert(shards: list[tuple[Path, int]], path: Path, target: str) -> None:
 
 def plan_summary(plan: PlanResult) -> dict[str, Any]:
     """The build summary (the keys of :func:`exograph.writers.summary.summarize`) from the stage reports and tables."""
-    import pyarrow.compute as pc
-
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from .stages.entities import entity_types, paper_counts
     from .tables import read_table
@@ -121,9 +120,7 @@ def plan_summary(plan: PlanResult) -> dict[str, Any]:
     edges.update({k.partition(":")[2]: v for k, v in extras.items() if k.startswith("mapping:")})
     prefixes = Counter(k.split(":", 1)[0] for k in types["key"].to_pylist() if not k.startswith("exo.id:"))
     joined = types.join(counts, keys="key", join_type="left outer")
-    joined = joined.set_column(
-        joined.schema.get_field_index("papers"), "papers", pc.fill_null(joined["papers"], 0)
-    )
+    joined = joined.set_column(joined.schema.get_field_index("papers"), "papers", pc.fill_null(joined["papers"], 0))
     top: dict[str, list[dict[str, Any]]] = {}
     for etype in sorted(set(types["type"].to_pylist())):
         ranked = joined.filter(pc.equal(joined["type"], etype)).sort_by(

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from exograph.cooccurrence import bh_adjust_subset, benjamini_hochberg
+from exograph.cooccurrence import benjamini_hochberg, bh_adjust_subset
 from exograph.pipeline import build
 
 from .conftest import FIXTURES, SEEDS, shared
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from pubtator3_bulk import write_bulk  # noqa: E402
+from pubtator3_bulk import write_bulk
 
 
 def _canonical(path: Path) -> list[str]:
@@ -97,7 +97,7 @@ def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 60_000)
     monkeypatch.setattr(exograph.outofcore, "PLAN_BUCKET_BYTES", 40_000)
-    inputs = list(write_bulk(600, tmp_path / "pt3", seed=11)) + [shared("biored/Dev.PubTator")]
+    inputs = [*list(write_bulk(600, tmp_path / "pt3", seed=11)), shared("biored/Dev.PubTator")]
     memory, tables = _both(tmp_path, inputs)
     summary = json.loads((tables / "summary.json").read_text())
     assert summary["plan"]["buckets"] > 8
