@@ -279,10 +279,10 @@ def _identity(layout: Layout) -> None:
     """Papers that share an id across sources (a PMID here, the same paper's PMCID there) are one paper: the
     keys of each group go to one bucket (``identity.json``: key -> the group's key, only for such keys)."""
     from .stages.papers import IDENTITY
-    from .stages.read import IDS_SCHEMA
+    from .stages.schemas import IDS_SCHEMA
     from .tables import read_tables
 
-    table = read_tables(sorted(layout.path("read", "ids").glob("p*.arrow")), IDS_SCHEMA)
+    table = read_tables(layout.parts("read", "ids"), IDS_SCHEMA)
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -318,12 +318,11 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
     from .graph import EntityNode, KnowledgeGraph
     from .mapping import link_mappings
     from .rdf import agents_text, entity_text, mapping_text, node_iris
-    from .stages.entities import TYPE_SCHEMA, entity_types
-    from .stages.papers import AGENT_SCHEMA
-    from .tables import read_tables, write_table
+    from .stages.schemas import AGENT_SCHEMA, TYPE_SCHEMA, entity_types
+    from .tables import read_tables, string_array, write_table
     from .writers.shards import write_shard
 
-    agents = read_tables(sorted(layout.path("papers", "agents").glob("p*.arrow")), AGENT_SCHEMA)
+    agents = read_tables(layout.parts("papers", "agents"), AGENT_SCHEMA)
     names: dict[str, dict[str, str]] = {"Author": {}, "Journal": {}}
     for kind, key, name in zip(*(agents[c].to_pylist() for c in ("kind", "key", "name")), strict=True):
         names[kind].setdefault(key, name)
@@ -334,7 +333,7 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
     if mapping_sets:
         wanted = sorted({key for s in mapping_sets for m in s.mappings for key in (m.subject, m.object)})
         types = entity_types(layout)
-        present = types.filter(pc.is_in(types["key"], value_set=_strings(wanted)))
+        present = types.filter(pc.is_in(types["key"], value_set=string_array(wanted)))
         skeleton = KnowledgeGraph()
         for key, etype, curie in zip(*(present[c].to_pylist() for c in ("key", "type", "curie")), strict=True):
             skeleton.entities[key] = EntityNode(key=key, type=etype, curie=curie)
@@ -365,12 +364,6 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
         )
     report.statements = write_shard(layout.shard("extras", 0), texts)
     return report
-
-
-def _strings(values: list[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string())
 
 
 def shard_statements(shards: Sequence[tuple[Path, int]]) -> Iterator[bytes]:

@@ -99,7 +99,7 @@ def plan_summary(plan: PlanResult) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from .stages.entities import entity_types, paper_counts
+    from .stages.schemas import entity_types, paper_counts
     from .tables import read_table
 
     layout = plan.layout

@@ -22,7 +22,15 @@ import numpy as np
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["bucket_of", "bucket_rows", "read_table", "read_tables", "write_table"]
+__all__ = [
+    "bucket_of",
+    "bucket_rows",
+    "read_table",
+    "read_tables",
+    "split_by_bucket",
+    "string_array",
+    "write_table",
+]
 
 
 def bucket_of(key: str, buckets: int) -> int:
@@ -45,6 +53,13 @@ def bucket_rows(keys: pa.Array | pa.ChunkedArray, buckets: int) -> np.ndarray:
     )
     out: np.ndarray = table[encoded.indices.to_numpy(zero_copy_only=False)]
     return out
+
+
+def string_array(values: list[str]) -> pa.Array:
+    """A list of keys as an Arrow string array (for ``is_in`` filters)."""
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
 
 
 def split_by_bucket(table: pa.Table, bucket: np.ndarray, buckets: int) -> list[pa.Table]:

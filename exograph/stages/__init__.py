@@ -61,6 +61,15 @@ class Layout:
         """The file one producer task writes for one bucket of a table."""
         return self.path(stage, table, f"b{bucket:05d}", f"p{producer:05d}.arrow")
 
+    def part(self, stage: str, table: str, index: int) -> Path:
+        """The one file of a table that task ``index`` of a stage writes (a bucket's, or a producer's)."""
+        return self.path(stage, table, f"b{index:05d}.arrow")
+
+    def parts(self, stage: str, table: str) -> list[Path]:
+        """Every file of a table written by :meth:`part`, in task order."""
+        folder = self.path(stage, table)
+        return sorted(folder.glob("b*.arrow")) if folder.is_dir() else []
+
     def shard(self, stage: str, index: int) -> Path:
         """The statement shard one task writes."""
         return self.path("rdf", f"{stage}-{index:05d}.nq.gz")

@@ -13,50 +13,22 @@ writes each relation triple once, whichever papers stated it.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import cooccurrence_text, node_iris
 from ..tables import read_table, read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .entities import paper_counts
-from .papers import DIRECT_SCHEMA, PAIR_SCHEMA
+from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-__all__ = ["CANDIDATE_SCHEMA", "HISTOGRAM_SCHEMA", "adjust", "cooccurrence_task", "direct_task", "pairs_task"]
-
-
-def _schemas() -> tuple[pa.Schema, pa.Schema]:
-    import pyarrow as pa
-
-    candidates = pa.schema(
-        [
-            ("a", pa.string()),
-            ("b", pa.string()),
-            ("n", pa.int64()),
-            ("na", pa.int64()),
-            ("nb", pa.int64()),
-            ("p", pa.float64()),
-            ("papers", pa.list_(pa.string())),
-        ]
-    )
-    histogram = pa.schema([("p", pa.float64()), ("n", pa.int64())])
-    return candidates, histogram
-
-
-CANDIDATE_SCHEMA, HISTOGRAM_SCHEMA = _schemas()
+__all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
 
 
 def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     """Shared papers and Fisher's p for every pair of the bucket; candidates and the low p-values' histogram."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     pairs = read_tables(layout.bucket_files("papers", "pairs", bucket), PAIR_SCHEMA)
     grouped = pairs.group_by(["a", "b"]).aggregate([("paper", "count")])
@@ -72,7 +44,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     values, occurrences = np.unique(p[low], return_counts=True)
     write_table(
         pa.table({"p": values, "n": occurrences.astype(np.int64)}, schema=HISTOGRAM_SCHEMA),
-        layout.path("pairs", "histogram", f"b{bucket:05d}.arrow"),
+        layout.part("pairs", "histogram", bucket),
     )
     keep = low & (a >= layout.min_papers)
     chosen = pa.table(
@@ -92,14 +64,12 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     order = [("a", "ascending"), ("b", "ascending")]
     chosen = chosen.sort_by(order)
     chosen = chosen.append_column("papers", lists.sort_by(order)["papers"])
-    write_table(chosen.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA), _candidates(layout, bucket))
+    write_table(
+        chosen.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA), layout.part("pairs", "candidates", bucket)
+    )
     report = TaskReport(tested=len(a))
     report.counts["candidates"] = int(pc.sum(pa.array(keep)).as_py() or 0)
     return report
-
-
-def _candidates(layout: Layout, bucket: int) -> Path:
-    return layout.path("pairs", "candidates", f"b{bucket:05d}.arrow")
 
 
 def adjust(layout: Layout, tested: int) -> int:
@@ -109,9 +79,8 @@ def adjust(layout: Layout, tested: int) -> int:
     For tied p-values the largest rank gives the adjusted value, as in :func:`exograph.cooccurrence.bh_adjust_subset`,
     and the arithmetic is the same (``p * m / rank``), so the values are equal to the last bit.
     """
-    import pyarrow as pa
 
-    histograms = read_tables(sorted(layout.path("pairs", "histogram").glob("b*.arrow")), HISTOGRAM_SCHEMA)
+    histograms = read_tables(layout.parts("pairs", "histogram"), HISTOGRAM_SCHEMA)
     merged = histograms.group_by("p").aggregate([("n", "sum")]).sort_by("p")
     values = merged["p"].to_numpy()
     ranks = np.cumsum(merged["n_sum"].to_numpy().astype(np.int64))
@@ -126,7 +95,7 @@ def adjust(layout: Layout, tested: int) -> int:
 
 def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
     """The co-occurrence statements of the bucket's pairs that pass after adjustment."""
-    candidates = read_table(layout.path("pairs", "candidates", f"b{bucket:05d}.arrow"))
+    candidates = read_table(layout.part("pairs", "candidates", bucket))
     table = read_table(layout.path("pairs", "adjusted.arrow"))
     values, adjusted = table["p"].to_numpy(), table["q"].to_numpy()
     p = candidates["p"].to_numpy()
@@ -152,7 +121,6 @@ def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
 
 def direct_task(layout: Layout, bucket: int) -> TaskReport:
     """Relation triples of the bucket, each once (sorted)."""
-    import pyarrow.compute as pc
 
     triples = read_tables(layout.bucket_files("papers", "direct", bucket), DIRECT_SCHEMA)["triple"]
     distinct = sorted(pc.unique(triples).to_pylist()) if len(triples) else []

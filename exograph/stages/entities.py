@@ -10,35 +10,23 @@ the papers linking each entity once papers are merged, and writes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..graph import EntityNode
 from ..rdf import entity_text, node_iris, paper_count_text
 from ..tables import read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .read import ENTITY_SCHEMA, LIST_FIELDS
+from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, LINK_SCHEMA, LIST_FIELDS, TYPE_SCHEMA, entity_types
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-__all__ = ["COUNT_SCHEMA", "TYPE_SCHEMA", "counts_task", "entities_task", "entity_types", "paper_counts"]
-
-
-def _schemas() -> tuple[pa.Schema, pa.Schema]:
-    import pyarrow as pa
-
-    types = pa.schema([("key", pa.string()), ("type", pa.string()), ("curie", pa.string()), ("label", pa.string())])
-    counts = pa.schema([("key", pa.string()), ("papers", pa.int64())])
-    return types, counts
-
-
-TYPE_SCHEMA, COUNT_SCHEMA = _schemas()
+__all__ = ["counts_task", "entities_task"]
 
 
 def entities_task(layout: Layout, bucket: int) -> TaskReport:
     """Merge the bucket's entities; write their statements (``exo:paperCount`` comes later) and their types."""
-    import pyarrow as pa
 
     table = read_tables(layout.bucket_files("read", "entities", bucket), ENTITY_SCHEMA)
     report = TaskReport()
@@ -71,7 +59,7 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
         "curie": [nodes[k].curie for k in keys],
         "label": [nodes[k].label for k in keys],
     }
-    write_table(pa.table(types, schema=TYPE_SCHEMA), layout.path("entities", "types", f"b{bucket:05d}.arrow"))
+    write_table(pa.table(types, schema=TYPE_SCHEMA), layout.part("entities", "types", bucket))
     report.counts["entities"] = len(keys)
     report.counts["several_names"] = sum(1 for node in nodes.values() if len(node.names) > 1)
     return report
@@ -85,20 +73,8 @@ def _node(row: dict[str, Any]) -> EntityNode:
     return node
 
 
-def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
-    """Every entity's (key, type, curie), from the ``entities`` stage (all buckets unless told)."""
-    chosen = range(layout.buckets) if buckets is None else buckets
-    return read_tables(
-        [p for b in chosen if (p := layout.path("entities", "types", f"b{b:05d}.arrow")).is_file()], TYPE_SCHEMA
-    )
-
-
 def counts_task(layout: Layout, bucket: int) -> TaskReport:
     """Papers per entity of the bucket (from the merged papers' links): ``exo:paperCount`` and the counts table."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from .papers import LINK_SCHEMA
 
     links = read_tables(layout.bucket_files("papers", "links", bucket), LINK_SCHEMA)
     grouped = links.group_by("entity").aggregate([("paper", "count")])
@@ -111,14 +87,7 @@ def counts_task(layout: Layout, bucket: int) -> TaskReport:
         layout.shard("counts", bucket), (paper_count_text(k, n, iris) for k, n in zip(keys, papers, strict=True))
     )
     table = pa.table({"key": keys, "papers": papers}, schema=COUNT_SCHEMA)
-    write_table(table, layout.path("counts", f"b{bucket:05d}.arrow"))
+    write_table(table, layout.part("counts", "papers", bucket))
     report.counts["singletons"] = int(pc.sum(pc.equal(table["papers"], 1)).as_py() or 0)
     report.counts["several_papers"] = int(pc.sum(pc.greater(table["papers"], 1)).as_py() or 0)
     return report
-
-
-def paper_counts(layout: Layout) -> pa.Table:
-    """Every entity's paper count (key, papers), from the ``counts`` stage."""
-    return read_tables(
-        [p for b in range(layout.buckets) if (p := layout.path("counts", f"b{b:05d}.arrow")).is_file()], COUNT_SCHEMA
-    )

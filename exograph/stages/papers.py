@@ -14,38 +14,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper
 from ..rdf import node_iris, paper_graph_iri, paper_text
-from ..tables import bucket_of, bucket_rows, read_tables, split_by_bucket, write_table
+from ..tables import bucket_of, bucket_rows, read_tables, split_by_bucket, string_array, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .entities import entity_types
-from .read import PAPER_SCHEMA, RELATIONS, SPANS
+from .read import RELATIONS, SPANS
+from .schemas import AGENT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-__all__ = ["AGENT_SCHEMA", "DIRECT_SCHEMA", "IDENTITY", "LINK_SCHEMA", "PAIR_SCHEMA", "papers_task"]
+__all__ = ["IDENTITY", "papers_task"]
 
 #: The identity pass's answer: paper key -> the key of its group, for papers merged through a shared id.
 IDENTITY = "identity.json"
-
-
-def _schemas() -> tuple[pa.Schema, pa.Schema, pa.Schema, pa.Schema]:
-    import pyarrow as pa
-
-    links = pa.schema([("entity", pa.string()), ("paper", pa.string())])
-    pairs = pa.schema([("a", pa.string()), ("b", pa.string()), ("paper", pa.string())])
-    direct = pa.schema([("triple", pa.string())])
-    agents = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
-    return links, pairs, direct, agents
-
-
-LINK_SCHEMA, PAIR_SCHEMA, DIRECT_SCHEMA, AGENT_SCHEMA = _schemas()
 
 
 class _Stubs(dict[str, EntityNode]):
@@ -58,7 +45,6 @@ class _Stubs(dict[str, EntityNode]):
 
 def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
     """The bucket's paper records in chunk order, moved in and out by the identity pass."""
-    import pyarrow.compute as pc
 
     table = read_tables(layout.bucket_files("read", "papers", bucket), PAPER_SCHEMA)
     identity_file = layout.path(IDENTITY)
@@ -69,33 +55,24 @@ def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
             k for k, rep in moved.items() if bucket_of(k, buckets) == bucket and bucket_of(rep, buckets) != bucket
         ]
         if leaving:
-            table = table.filter(pc.invert(pc.is_in(table["key"], value_set=_array(leaving))))
+            table = table.filter(pc.invert(pc.is_in(table["key"], value_set=string_array(leaving))))
         arriving: dict[int, list[str]] = {}
         for key, rep in moved.items():
             home = bucket_of(key, buckets)
             if bucket_of(rep, buckets) == bucket and home != bucket:
                 arriving.setdefault(home, []).append(key)
-        import pyarrow as pa
 
         pieces = [table]
         for home, keys in sorted(arriving.items()):
             other = read_tables(layout.bucket_files("read", "papers", home), PAPER_SCHEMA)
-            pieces.append(other.filter(pc.is_in(other["key"], value_set=_array(keys))))
+            pieces.append(other.filter(pc.is_in(other["key"], value_set=string_array(keys))))
         table = pa.concat_tables(pieces)
     rows: list[dict[str, Any]] = table.sort_by([("chunk", "ascending"), ("pos", "ascending")]).to_pylist()
     return rows
 
 
-def _array(values: list[str]) -> pa.Array:
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string())
-
-
 def papers_task(layout: Layout, bucket: int) -> TaskReport:
     """Merge the bucket's papers; write their statements and the link, pair, direct and agent tables."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     merged = KnowledgeGraph(spans=layout.spans)
     merged.entities = _Stubs()
@@ -114,7 +91,9 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     all_types = entity_types(layout)
     ends = {key for node in nodes for r in node.relations for key in (r.subject, r.object)}
     known = (
-        all_types.filter(pc.is_in(all_types["key"], value_set=_array(sorted(ends)))) if ends else all_types.slice(0, 0)
+        all_types.filter(pc.is_in(all_types["key"], value_set=string_array(sorted(ends))))
+        if ends
+        else all_types.slice(0, 0)
     )
     types = dict(zip(known["key"].to_pylist(), known["type"].to_pylist(), strict=True))
 
@@ -162,7 +141,7 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
         split_by_bucket(direct_table, bucket_rows(direct_table["triple"], buckets), buckets)
     ):
         write_table(piece, layout.bucket_file("papers", "direct", target, bucket))
-    write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.path("papers", "agents", f"p{bucket:05d}.arrow"))
+    write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
     for target, piece in enumerate(split_by_bucket(pairs, bucket_rows(pairs["a"], buckets), buckets)):
         write_table(piece, layout.bucket_file("papers", "pairs", target, bucket))
@@ -175,8 +154,6 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
     Sources and targets are oriented as the in-memory statistics orient them: the
     first type of the pair is the source; for a pair of one type, the smaller key.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     typed = links.join(types.select(["key", "type"]), keys="entity", right_keys="key", join_type="inner")
     pieces = []

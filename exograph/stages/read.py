@@ -10,62 +10,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 from pydantic import TypeAdapter
 
 from ..models import Mention, Relation
 from ..plan import Chunk, read_chunk
 from ..tables import bucket_rows, split_by_bucket, write_table
 from . import Layout, TaskReport
+from .schemas import ENTITY_SCHEMA, IDS_SCHEMA, LIST_FIELDS, PAPER_SCHEMA
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from ..errors import InputError
     from ..graph import KnowledgeGraph
 
-__all__ = ["ENTITY_SCHEMA", "PAPER_SCHEMA", "RELATIONS", "SPANS", "failure_record", "read_task"]
+__all__ = ["RELATIONS", "SPANS", "failure_record", "read_task"]
 
 SPANS: TypeAdapter[tuple[Mention, ...]] = TypeAdapter(tuple[Mention, ...])
 RELATIONS: TypeAdapter[tuple[Relation, ...]] = TypeAdapter(tuple[Relation, ...])
-
-#: Entity fields kept as lists of strings, in the order EntityNode declares them.
-LIST_FIELDS = ("aliases", "symbols", "full_names", "common_names", "ranks", "raw_ids", "xrefs")
-
-
-def _schemas() -> tuple[pa.Schema, pa.Schema, pa.Schema]:
-    import pyarrow as pa
-
-    strings = pa.list_(pa.string())
-    papers = pa.schema(
-        [
-            ("key", pa.string()),
-            ("chunk", pa.int32()),
-            ("pos", pa.int32()),
-            ("paper", pa.string()),
-            ("about", strings),
-            ("mention_keys", strings),
-            ("mention_counts", pa.list_(pa.int64())),
-            ("spans", pa.string()),
-            ("relations", pa.string()),
-            ("sources", strings),
-        ]
-    )
-    entities = pa.schema(
-        [
-            ("key", pa.string()),
-            ("chunk", pa.int32()),
-            ("type", pa.string()),
-            ("curie", pa.string()),
-            ("names", strings),
-            ("name_counts", pa.list_(pa.int64())),
-            *((name, strings) for name in LIST_FIELDS),
-        ]
-    )
-    ids = pa.schema([("key", pa.string()), ("ids", strings)])
-    return papers, entities, ids
-
-
-PAPER_SCHEMA, ENTITY_SCHEMA, IDS_SCHEMA = _schemas()
 
 
 def failure_record(exc: InputError) -> dict[str, Any]:
@@ -92,7 +53,6 @@ def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
 
 
 def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
-    import pyarrow as pa
 
     columns: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
     several_ids: dict[str, list[Any]] = {"key": [], "ids": []}
@@ -114,11 +74,10 @@ def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
     table = pa.table(columns, schema=PAPER_SCHEMA)
     for bucket, piece in enumerate(split_by_bucket(table, bucket_rows(table["key"], layout.buckets), layout.buckets)):
         write_table(piece, layout.bucket_file("read", "papers", bucket, index))
-    write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.path("read", "ids", f"p{index:05d}.arrow"))
+    write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.part("read", "ids", index))
 
 
 def _write_entities(layout: Layout, index: int, part: KnowledgeGraph) -> None:
-    import pyarrow as pa
 
     columns: dict[str, list[Any]] = {name: [] for name in ENTITY_SCHEMA.names}
     for node in part.entities.values():

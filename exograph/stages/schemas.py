@@ -1,0 +1,101 @@
+"""The tables the stages pass each other: every schema in one place, and the readers of the corpus-wide ones.
+
+A table is written by one stage and read by a later one, so its columns are
+declared here rather than in either (see :mod:`exograph.stages` for the order).
+This module is imported only by the out-of-core plan, so pyarrow is too.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ..tables import read_tables
+from . import Layout
+
+__all__ = [
+    "AGENT_SCHEMA",
+    "CANDIDATE_SCHEMA",
+    "COUNT_SCHEMA",
+    "DIRECT_SCHEMA",
+    "ENTITY_SCHEMA",
+    "HISTOGRAM_SCHEMA",
+    "IDS_SCHEMA",
+    "LINK_SCHEMA",
+    "LIST_FIELDS",
+    "PAIR_SCHEMA",
+    "PAPER_SCHEMA",
+    "TYPE_SCHEMA",
+    "entity_types",
+    "paper_counts",
+]
+
+_STRINGS = pa.list_(pa.string())
+
+#: Entity fields kept as lists of strings, in the order EntityNode declares them.
+LIST_FIELDS = ("aliases", "symbols", "full_names", "common_names", "ranks", "raw_ids", "xrefs")
+
+# -- read: one chunk's partial records, bucketed by key ---------------------------------------------------------
+#: A paper as one chunk knows it (``pos``: its place in the chunk, so records merge in reading order).
+PAPER_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("chunk", pa.int32()),
+        ("pos", pa.int32()),
+        ("paper", pa.string()),
+        ("about", _STRINGS),
+        ("mention_keys", _STRINGS),
+        ("mention_counts", pa.list_(pa.int64())),
+        ("spans", pa.string()),
+        ("relations", pa.string()),
+        ("sources", _STRINGS),
+    ]
+)
+#: An entity as one chunk knows it.
+ENTITY_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("chunk", pa.int32()),
+        ("type", pa.string()),
+        ("curie", pa.string()),
+        ("names", _STRINGS),
+        ("name_counts", pa.list_(pa.int64())),
+        *((name, _STRINGS) for name in LIST_FIELDS),
+    ]
+)
+#: Papers with more than one id, for the identity pass.
+IDS_SCHEMA = pa.schema([("key", pa.string()), ("ids", _STRINGS)])
+
+# -- entities and counts: one row per entity ------------------------------------------------------------------
+TYPE_SCHEMA = pa.schema([("key", pa.string()), ("type", pa.string()), ("curie", pa.string()), ("label", pa.string())])
+COUNT_SCHEMA = pa.schema([("key", pa.string()), ("papers", pa.int64())])
+
+# -- papers: what the merged papers give the later stages -----------------------------------------------------
+LINK_SCHEMA = pa.schema([("entity", pa.string()), ("paper", pa.string())])
+PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("paper", pa.string())])
+DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
+AGENT_SCHEMA = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
+
+# -- pairs: co-occurrence candidates and the histogram of low p-values ----------------------------------------
+CANDIDATE_SCHEMA = pa.schema(
+    [
+        ("a", pa.string()),
+        ("b", pa.string()),
+        ("n", pa.int64()),
+        ("na", pa.int64()),
+        ("nb", pa.int64()),
+        ("p", pa.float64()),
+        ("papers", _STRINGS),
+    ]
+)
+HISTOGRAM_SCHEMA = pa.schema([("p", pa.float64()), ("n", pa.int64())])
+
+
+def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
+    """Every entity's (key, type, curie, label), from the ``entities`` stage (all buckets unless told)."""
+    chosen = range(layout.buckets) if buckets is None else buckets
+    return read_tables([p for b in chosen if (p := layout.part("entities", "types", b)).is_file()], TYPE_SCHEMA)
+
+
+def paper_counts(layout: Layout) -> pa.Table:
+    """Every entity's paper count (key, papers), from the ``counts`` stage."""
+    return read_tables(layout.parts("counts", "papers"), COUNT_SCHEMA)
