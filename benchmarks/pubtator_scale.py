@@ -67,6 +67,14 @@ def store(shards: Path, target: Path) -> None:
     load_shards([shards / s["file"] for s in manifest["shards"]], target)
 
 
+def _remove(path: Path) -> None:
+    """A store folder or a Turtle file left by a task, whichever it is."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -100,12 +108,11 @@ def run(sizes: list[int], runs: list[str], work: Path, memory_max: int) -> list[
             for name in ("store", "floor"):
                 if name in runs:
                     target = work / f"{name}-{size}"
-                    shutil.rmtree(target, ignore_errors=True)
-                    target.unlink(missing_ok=True) if target.is_file() else None
+                    _remove(target)
                     results[name] = measure([sys.executable, __file__, f"--{name}", str(shards), str(target)])
                     results[name]["disk_mb"] = (_disk(target) if target.is_dir() else target.stat().st_size) / 1e6
                     print(size, name, {k: round(v, 1) for k, v in results[name].items()}, flush=True)
-                    shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink()
+                    _remove(target)
         rows.append({"abstracts": size, **results})
     return rows
 

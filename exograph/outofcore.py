@@ -14,12 +14,11 @@ number of buckets grows with the input.
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, get_args
@@ -28,6 +27,7 @@ from . import __version__
 from .errors import ExographError, InputError
 from .models import Diagnostic
 from .stages import Layout, TaskReport
+from .textio import file_digest
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -45,7 +45,6 @@ __all__ = [
     "input_bytes",
     "plan_key",
     "run_plan",
-    "shard_statements",
 ]
 
 T = TypeVar("T")
@@ -108,12 +107,7 @@ def plan_key(files: Sequence[str | Path], settings: dict[str, Any]) -> str:
     digest.update(json.dumps({"version": __version__, **settings}, sort_keys=True, default=str).encode())
     for name in files:
         digest.update(os.fsencode(str(Path(name).resolve())) + b"\0")
-        try:
-            with open(name, "rb") as handle:
-                while block := handle.read(1 << 22):
-                    digest.update(block)
-        except OSError:
-            digest.update(b"<unreadable>")
+        digest.update((file_digest(name) or "<unreadable>").encode())
     return digest.hexdigest()
 
 
@@ -142,9 +136,10 @@ def run_plan(
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     chunk_bytes = plan.CHUNK_BYTES
-    if executor.slots > 1:  # several chunks per worker, so that the read stage ends with every worker busy
+    slots = executor.slots  # asked once: on Dask it is a round trip to the scheduler
+    if slots > 1:  # several chunks per worker, so that the read stage ends with every worker busy
         total = sum(input_bytes(str(f)) for f in files)
-        chunk_bytes = max(min(chunk_bytes, 4 << 20), min(chunk_bytes, total // (4 * executor.slots)))
+        chunk_bytes = max(min(chunk_bytes, 4 << 20), min(chunk_bytes, total // (4 * slots)))
     pieces = plan.partition(list(files), input_format, scratch=work / "chunks", chunk_bytes=chunk_bytes)
     chunks = [replace(c, spans=spans) for c in pieces]
     if buckets is None:
@@ -152,7 +147,6 @@ def run_plan(
         # per worker so that they finish together.
         size = sum(input_bytes(c.path) if c.end is None else c.end - c.start for c in chunks)
         wanted = -(-size // PLAN_BUCKET_BYTES)
-        slots = executor.slots
         buckets = max(1, min(4096, wanted if slots == 1 else max(wanted, 4 * slots)))
     layout = Layout(
         root=str(work),
@@ -197,12 +191,13 @@ def run_plan(
 
 def input_bytes(path: str) -> int:
     """A file's size, a gzip file's counted at five times (about what it holds)."""
+    from .plan import is_gzip
+
     try:
         size = os.path.getsize(path)
     except OSError:
         return 0
-    with open(path, "rb") as handle:
-        return size * 5 if handle.read(2) == b"\x1f\x8b" else size  # a gzip file holds about five times its size
+    return size * 5 if is_gzip(path) else size
 
 
 def _stage(
@@ -317,7 +312,7 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
 
     from .graph import EntityNode, KnowledgeGraph
     from .mapping import link_mappings
-    from .rdf import agents_text, entity_text, mapping_text, node_iris
+    from .rdf import NodeIris, agents_text, entity_text, mapping_text
     from .stages.schemas import AGENT_SCHEMA, TYPE_SCHEMA, entity_types
     from .tables import read_tables, string_array, write_table
     from .writers.shards import write_shard
@@ -326,7 +321,7 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
     names: dict[str, dict[str, str]] = {"Author": {}, "Journal": {}}
     for kind, key, name in zip(*(agents[c].to_pylist() for c in ("kind", "key", "name")), strict=True):
         names[kind].setdefault(key, name)
-    iris = node_iris()
+    iris = NodeIris()
     texts = [agents_text(kind, dict(sorted(found.items())), iris) for kind, found in names.items()]
     report = TaskReport()
     report.counts = {"Author": len(names["Author"]), "Journal": len(names["Journal"])}
@@ -364,11 +359,3 @@ def _extras(layout: Layout, mapping_sets: Sequence[MappingSet], result: PlanResu
         )
     report.statements = write_shard(layout.shard("extras", 0), texts)
     return report
-
-
-def shard_statements(shards: Sequence[tuple[Path, int]]) -> Iterator[bytes]:
-    """The shards' N-Quads text, decompressed, a block at a time."""
-    for path, _ in shards:
-        with gzip.open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                yield block

@@ -36,7 +36,7 @@ from .outdir import BuildFolder
 from .outofcore import PlanChoice, Profile
 from .readers import InputFormat, list_input_files, read_papers
 from .sssom import DEFAULT_MAPPINGS
-from .textio import STDIN
+from .textio import STDIN, file_digest
 from .writers import DEFAULT_OUTPUTS, FILE_NAMES, WRITERS, OutputFormat
 
 __all__ = ["BuildResult", "build", "read_inputs"]
@@ -76,19 +76,8 @@ def _cache_key(path: Path, fmt: str | None) -> tuple[Path, dict[str, Any]]:
     edit can keep (``touch -r``, a copy that preserves times, a clock that goes back).
     """
     ident = hashlib.sha256(os.fsencode(path.resolve()) + f"|{fmt}".encode()).hexdigest()[:32]
-    meta = {"version": __version__, "digest": _digest(path), "format": fmt}
+    meta = {"version": __version__, "digest": file_digest(path), "format": fmt}
     return Path(ident + ".json"), meta
-
-
-def _digest(path: Path) -> str | None:
-    digest = hashlib.blake2b(digest_size=20)
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    except OSError:
-        return None  # unreadable: the reader reports it, and None never matches a cache entry
-    return digest.hexdigest()
 
 
 def read_inputs(
@@ -122,16 +111,7 @@ def read_inputs(
     in file order (:meth:`KnowledgeGraph.absorb`): the result is the same as
     reading one file after the other, in about half the time on two cores.
     """
-    files, problems = list_input_files([str(i) for i in inputs], exclude=exclude)
-    for problem in problems:
-        if strict:
-            raise problem
-        result.files += 1  # counted as an input that could not be read
-        result.failures.append(problem)
-        kg.failures.append((problem.path or "<input>", str(problem)))
-    if not files and not problems:
-        named = ", ".join(str(i) for i in inputs) or "(none)"
-        raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
+    files = _input_files(inputs, kg, result, strict=strict, exclude=exclude)
     if executor is not None:
         _read_planned(kg, files, result, executor, input_format, strict, progress, scratch)
         return
@@ -155,6 +135,24 @@ def read_inputs(
         for stale in cache_dir.glob("*.json"):
             if stale.name not in live:
                 stale.unlink(missing_ok=True)
+
+
+def _input_files(
+    inputs: Sequence[str | Path], kg: KnowledgeGraph, result: BuildResult, *, strict: bool, exclude: Path | None
+) -> list[str | Path]:
+    """The files to read; an input that cannot be listed is a failure (raised with ``strict``), and no file at
+    all stops the build."""
+    files, problems = list_input_files([str(i) for i in inputs], exclude=exclude)
+    for problem in problems:
+        if strict:
+            raise problem
+        result.files += 1  # counted as an input that could not be read
+        result.failures.append(problem)
+        kg.failures.append((problem.path or "<input>", str(problem)))
+    if not files and not problems:
+        named = ", ".join(str(i) for i in inputs) or "(none)"
+        raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
+    return files
 
 
 def _read_planned(
@@ -546,16 +544,7 @@ def _build_planned(
         raise UsageError("--merge-mapped needs the in-memory plan (--plan memory) for now")
     outputs: list[OutputFormat] = settings["outputs"]
     with BuildFolder(out) as folder:
-        files, problems = list_input_files([str(i) for i in inputs], exclude=out)
-        for problem in problems:
-            if options.strict:
-                raise problem
-            result.files += 1
-            result.failures.append(problem)
-            kg.failures.append((problem.path or "<input>", str(problem)))
-        if not files and not problems:
-            named = ", ".join(str(i) for i in inputs) or "(none)"
-            raise InputError(f"no input file to read in {named} (cards .md/.txt, PubTator, BioC .json/.xml)")
+        files = _input_files(inputs, kg, result, strict=options.strict, exclude=out)
         if not files:
             return result
         sets = _mapping_sets(result, options.mapping_sources, strict=options.strict)

@@ -29,6 +29,7 @@ __all__ = [
     "Chunk",
     "ChunkReport",
     "absorb_in_order",
+    "is_gzip",
     "partition",
     "read_chunk",
     "sniff",
@@ -91,7 +92,7 @@ def partition(
             size = os.path.getsize(path)
         except OSError:
             size = 0
-        gzipped = size > 0 and _is_gzip(path)
+        gzipped = size > 0 and is_gzip(path)
         big = size > (chunk_bytes // 8 if gzipped else chunk_bytes)
         fmt = input_format
         if big and fmt is None:
@@ -123,7 +124,7 @@ def worth_cutting(path: str | Path, input_format: InputFormat | None, *, chunk_b
         size = os.path.getsize(name)
     except OSError:
         return False
-    gzipped = size > 0 and _is_gzip(name)
+    gzipped = size > 0 and is_gzip(name)
     if size <= (chunk_bytes // 8 if gzipped else chunk_bytes):
         return False
     fmt = input_format or sniff(name)
@@ -171,7 +172,7 @@ def _spill(path: str, chunk_bytes: int, scratch: Path, first_index: int) -> Iter
     yield Path(out.name), piece_first
 
 
-def _is_gzip(path: str) -> bool:
+def is_gzip(path: str) -> bool:
     try:
         with open(path, "rb") as handle:
             return handle.read(2) == b"\x1f\x8b"

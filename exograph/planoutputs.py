@@ -15,15 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .outofcore import PlanResult, shard_statements
+from .outofcore import PlanResult
+from .writers.shards import shard_blocks
 
 if TYPE_CHECKING:
     from .writers import OutputFormat
 
-__all__ = ["RDF_FROM_SHARDS", "plan_summary", "write_plan_outputs"]
-
-#: Outputs the plan writes from its shards (the others need the in-memory graph).
-RDF_FROM_SHARDS = frozenset({"nquads-shards", "nquads", "ntriples", "turtle", "trig", "summary-json", "summary-md"})
+__all__ = ["plan_summary", "write_plan_outputs"]
 
 
 def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputFormat], *, store: bool) -> dict[str, Path]:
@@ -35,20 +33,23 @@ def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputForm
 
     written: dict[str, Path] = {}
     shards = plan.shards()
+    summary: dict[str, Any] | None = None
     for fmt in outputs:
         path = out / FILE_NAMES[fmt]
         if fmt == "nquads":
             with open(path, "wb") as handle:
-                for block in shard_statements(shards):
+                for block in shard_blocks(p for p, _ in shards):
                     handle.write(block)
         elif fmt in ("ntriples", "turtle", "trig"):
             _convert(shards, path, fmt)
-        elif fmt == "summary-json":
-            path.write_text(json.dumps(plan_summary(plan), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        elif fmt == "summary-md":
+        elif fmt in ("summary-json", "summary-md"):
             from .writers.summary import render_markdown
 
-            path.write_text(render_markdown(plan_summary(plan)), encoding="utf-8")
+            summary = summary or plan_summary(plan)  # counted once for both files
+            text = (
+                render_markdown(summary) if fmt == "summary-md" else json.dumps(summary, indent=2, ensure_ascii=False)
+            )
+            path.write_text(text + ("\n" if fmt == "summary-json" else ""), encoding="utf-8")
         elif fmt == "nquads-shards":
             continue  # moved last, below: the other outputs read the shards first
         else:
@@ -88,7 +89,7 @@ def _convert(shards: list[tuple[Path, int]], path: Path, target: str) -> None:
     from .rdf import chunk_stream
     from .rdfconvert import convert
 
-    statements = parse(chunk_stream(shard_statements(shards)), format=RdfFormat.N_QUADS, lenient=True)
+    statements = parse(chunk_stream(shard_blocks(p for p, _ in shards)), format=RdfFormat.N_QUADS, lenient=True)
     prefixes = RDF_PREFIXES if target in ("turtle", "trig") else None
     with open(path, "wb") as handle:
         convert(statements, handle, target, prefixes, drop_graphs=target != "trig")

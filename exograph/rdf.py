@@ -50,16 +50,24 @@ if TYPE_CHECKING:
     from .sssom import Mapping as SssomMapping
 
 __all__ = [
+    "NodeIris",
+    "agents_text",
     "chunk_stream",
+    "cooccurrence_text",
+    "entity_text",
     "mapping_iri",
     "mapping_set_iri",
+    "mapping_text",
     "node_iri",
     "nquads_chunks",
     "ntriples_chunks",
+    "paper_count_text",
     "paper_graph_iri",
+    "paper_text",
     "quads",
     "relation_predicate",
     "statement_text",
+    "text_chunks",
     "to_rdflib",
     "triples",
     "write_cooccurrence_text",
@@ -73,7 +81,7 @@ def _u(iri: str) -> str:
     return f"<{iri}>"
 
 
-class _NodeIris(dict[str, str]):
+class NodeIris(dict[str, str]):
     """Node id -> ``<IRI>``, filled on first use; one per run of statement generation.
 
     A plain dictionary rather than an LRU cache: a large corpus has more distinct
@@ -201,13 +209,13 @@ def chunk_stream(chunks: Iterator[bytes]) -> IO[bytes]:
 
 def nquads_chunks(kg: KnowledgeGraph, size: int = 1 << 20) -> Iterator[bytes]:
     """Every statement as N-Quads text, in UTF-8 chunks of about ``size`` characters."""
-    yield from _chunks(statement_text(kg, quads=True, cooccurrence=False), size)
+    yield from text_chunks(statement_text(kg, quads=True, cooccurrence=False), size)
     yield from _cooccurrence_chunks(kg, size)
 
 
 def ntriples_chunks(kg: KnowledgeGraph, size: int = 1 << 20, *, cooccurrence: bool = True) -> Iterator[bytes]:
     """Every statement as N-Triples text (graph names dropped), in UTF-8 chunks; optionally without co-occurrence."""
-    yield from _chunks(statement_text(kg, quads=False, cooccurrence=False), size)
+    yield from text_chunks(statement_text(kg, quads=False, cooccurrence=False), size)
     if cooccurrence:
         yield from _cooccurrence_chunks(kg, size)
 
@@ -220,14 +228,14 @@ def _cooccurrence_chunks(kg: KnowledgeGraph, size: int) -> Iterator[bytes]:
     """
     rendered = kg.cooccurrence_text()
     if rendered is None:
-        yield from _chunks(_cooccurrence_text(kg.cooccurrence, _NodeIris()), size)
+        yield from text_chunks(cooccurrence_text(kg.cooccurrence, NodeIris()), size)
         return
     with open(rendered, "rb") as handle:
         while block := handle.read(size):
             yield block
 
 
-def _chunks(texts: Iterator[str], size: int) -> Iterator[bytes]:
+def text_chunks(texts: Iterable[str], size: int) -> Iterator[bytes]:
     parts: list[str] = []
     pending = 0
     for text in texts:
@@ -268,11 +276,11 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     (``tests/test_exports.py`` parses the outputs strictly).
     """
     end = " .\n"
-    node_iri = _NodeIris()
+    node_iri = NodeIris()
     for node in kg.sorted_entities():
         yield entity_text(node, node_iri)
     if kg.mappings:
-        yield _mapping_text(kg.mappings, node_iri)
+        yield mapping_text(kg.mappings, node_iri)
     for kind, names in (("Author", kg.authors()), ("Journal", kg.journals())):
         text = agents_text(kind, names, node_iri)
         if text:
@@ -298,10 +306,10 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
             while block := handle.read(1 << 20):
                 yield block
     else:
-        yield from _cooccurrence_text(kg.cooccurrence, node_iri)
+        yield from cooccurrence_text(kg.cooccurrence, node_iri)
 
 
-def entity_text(node: EntityNode, node_iri: _NodeIris, *, with_count: bool = True) -> str:
+def entity_text(node: EntityNode, node_iri: NodeIris, *, with_count: bool = True) -> str:
     """One entity's statements (N-Triples: they belong to the default graph).
 
     Without ``with_count``, the ``exo:paperCount`` statement is left out: the out-of-core plan writes
@@ -337,12 +345,12 @@ def entity_text(node: EntityNode, node_iri: _NodeIris, *, with_count: bool = Tru
     return end.join(out)
 
 
-def paper_count_text(key: str, papers: int, node_iri: _NodeIris) -> str:
+def paper_count_text(key: str, papers: int, node_iri: NodeIris) -> str:
     """The ``exo:paperCount`` statement of one entity."""
     return f"{node_iri[key]} {_PAPER_COUNT} {_lit(papers)} .\n"
 
 
-def agents_text(kind: str, names: Mapping[str, str], node_iri: _NodeIris) -> str:
+def agents_text(kind: str, names: Mapping[str, str], node_iri: NodeIris) -> str:
     """Author or journal nodes (``kind``), node id -> name, as N-Triples."""
     rdf_class, category = _u(CLASS_OF[kind]), _u(CATEGORY_OF[kind])
     out: list[str] = []
@@ -360,21 +368,6 @@ def agents_text(kind: str, names: Mapping[str, str], node_iri: _NodeIris) -> str
     if out:
         out.append("")
     return " .\n".join(out)
-
-
-def mapping_text(mappings: Iterable[SssomMapping], node_iri: _NodeIris) -> str:
-    """SSSOM mappings as statements (see :func:`_mapping_text`)."""
-    return _mapping_text(mappings, node_iri)
-
-
-def cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: _NodeIris) -> Iterator[str]:
-    """Co-occurrence edges as statements (default graph), a block per edge."""
-    return _cooccurrence_text(edges, node_iri)
-
-
-def node_iris() -> _NodeIris:
-    """A fresh node id -> ``<IRI>`` table for one run of statement generation."""
-    return _NodeIris()
 
 
 def _many(prefix: str, objects: Iterable[str], end: str) -> str:
@@ -441,7 +434,7 @@ def _seq(seq: str, items: Sequence[str]) -> list[str]:
 def paper_text(
     node: PaperNode,
     end: str,
-    node_iri: _NodeIris,
+    node_iri: NodeIris,
     author_key: Mapping[str, str],
     types: Mapping[str, str],
 ) -> tuple[str, list[str]]:
@@ -564,7 +557,7 @@ def mapping_iri(m: SssomMapping) -> str:
     return f"{LOCAL}mapping/{_iri_path(m.subject)}/{predicate}/{_iri_path(m.object)}/{set_hash}"
 
 
-def _mapping_text(mappings: Iterable[SssomMapping], node_iri: _NodeIris) -> str:
+def mapping_text(mappings: Iterable[SssomMapping], node_iri: NodeIris) -> str:
     """SSSOM mappings as the direct SKOS statement plus an ``owl:Axiom`` with its provenance (as SSSOM's own
     RDF form does), so a query can both follow ``skos:exactMatch`` and ask who made the mapping and how."""
     end = " .\n"
@@ -623,10 +616,10 @@ _COOCCURRENCE_SLOTS = tuple(
 def write_cooccurrence_text(edges: Iterable[CoOccurrence], path: str | Path) -> None:
     """The co-occurrence statements as N-Triples in ``path`` (by the background job of a large build)."""
     with open(path, "wb") as handle:
-        write_chunks(_chunks(_cooccurrence_text(edges, _NodeIris()), 1 << 20), handle)
+        write_chunks(text_chunks(cooccurrence_text(edges, NodeIris()), 1 << 20), handle)
 
 
-def _cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: _NodeIris) -> Iterator[str]:
+def cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: NodeIris) -> Iterator[str]:
     predicate = _u(PREDICATE_OF["co_occurs_with"])
     end = " .\n"
     iri = node_iri.__getitem__

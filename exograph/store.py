@@ -74,6 +74,7 @@ def load_shards(shards: list[Path], path: str | Path) -> Path:
     import re
 
     from .rdf import chunk_stream, paper_graph_iri
+    from .writers.shards import shard_blocks
 
     # A paper's graph name ends each of its statements' lines, and no other term uses those IRIs: cutting it off
     # the line gives the default-graph copy, as text, without a Python object per statement.
@@ -81,7 +82,7 @@ def load_shards(shards: list[Path], path: str | Path) -> Path:
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
         for copy in (False, True):
-            blocks = _shard_blocks(shards)
+            blocks = shard_blocks(shards)
             if copy:
                 blocks = (graph_name.sub(b" .\n", block) for block in blocks)
             store.bulk_load(chunk_stream(blocks), format=ox.RdfFormat.N_QUADS, lenient=True)
@@ -89,23 +90,6 @@ def load_shards(shards: list[Path], path: str | Path) -> Path:
         store.optimize()
         del store
     return Path(path)
-
-
-def _shard_blocks(shards: list[Path]) -> Iterator[bytes]:
-    """The shards' text, decompressed, in blocks that end at a line's end."""
-    import gzip
-
-    for shard in shards:
-        with gzip.open(shard, "rb") as handle:
-            pending = b""
-            while block := handle.read(1 << 20):
-                block = pending + block
-                cut = block.rfind(b"\n") + 1
-                pending = block[cut:]
-                if cut:
-                    yield block[:cut]
-            if pending:
-                yield pending
 
 
 def _default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:

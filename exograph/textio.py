@@ -12,9 +12,23 @@ from typing import IO
 
 from .errors import InputError, display_path
 
-__all__ = ["STDIN", "decode_text", "read_bytes", "read_text"]
+__all__ = ["STDIN", "decode_text", "file_digest", "read_bytes", "read_text"]
 
 STDIN = "-"
+
+
+def file_digest(path: str | Path) -> str | None:
+    """BLAKE2b of a file's bytes, read a block at a time (None when it cannot be read): what says "unchanged"."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 22):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def read_bytes(source: str | Path | IO[bytes]) -> tuple[bytes, str]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
-from ..rdf import cooccurrence_text, node_iris
+from ..rdf import NodeIris, cooccurrence_text
 from ..tables import read_table, read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
@@ -114,7 +114,7 @@ def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
     supporting = [tuple(sorted(papers)) for papers in candidates["papers"].take(index).to_pylist()]
     edges = edge_records(sources, targets, stats, layout.total, supporting)
     report = TaskReport()
-    report.statements = write_shard(layout.shard("cooccurrence", bucket), cooccurrence_text(edges, node_iris()))
+    report.statements = write_shard(layout.shard("cooccurrence", bucket), cooccurrence_text(edges, NodeIris()))
     report.counts["co_occurs_with"] = len(edges)
     return report
 

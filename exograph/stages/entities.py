@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..graph import EntityNode
-from ..rdf import entity_text, node_iris, paper_count_text
+from ..rdf import NodeIris, entity_text, paper_count_text
 from ..tables import read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
@@ -49,7 +49,7 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
             )
         ours.merge(node)
     keys = sorted(nodes)
-    iris = node_iris()
+    iris = NodeIris()
     report.statements = write_shard(
         layout.shard("entities", bucket), (entity_text(nodes[k], iris, with_count=False) for k in keys)
     )
@@ -81,7 +81,7 @@ def counts_task(layout: Layout, bucket: int) -> TaskReport:
     found = dict(zip(grouped["entity"].to_pylist(), grouped["paper_count"].to_pylist(), strict=True))
     keys = entity_types(layout, range(bucket, bucket + 1))["key"].to_pylist()
     papers = [found.get(k, 0) for k in keys]
-    iris = node_iris()
+    iris = NodeIris()
     report = TaskReport()
     report.statements = write_shard(
         layout.shard("counts", bucket), (paper_count_text(k, n, iris) for k, n in zip(keys, papers, strict=True))

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper
-from ..rdf import node_iris, paper_graph_iri, paper_text
+from ..rdf import NodeIris, paper_graph_iri, paper_text
 from ..tables import bucket_of, bucket_rows, read_tables, split_by_bucket, string_array, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
@@ -101,7 +101,7 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
     report.merges = dict(merged.merges)
     counts: Counter[str] = Counter()
-    iris = node_iris()
+    iris = NodeIris()
     author_key = LocalKeys("author")
     direct: dict[str, None] = {}
     links: dict[str, list[str]] = {"entity": [], "paper": []}

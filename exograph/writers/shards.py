@@ -24,7 +24,7 @@ from pyoxigraph import RdfFormat, parse, serialize
 from .. import __version__
 from ..atomic import Destination, atomic_dir
 from ..errors import WriteError
-from ..rdf import nquads_chunks
+from ..rdf import nquads_chunks, text_chunks
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
@@ -33,6 +33,7 @@ __all__ = [
     "MANIFEST",
     "SHARD_STATEMENTS",
     "read_manifest",
+    "shard_blocks",
     "shard_record",
     "write_manifest",
     "write_nquads_shards",
@@ -94,21 +95,26 @@ def write_shard(path: Path, texts: Iterable[str]) -> int:
         open(partial, "wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as out,
     ):
-        pending: list[str] = []
-        size = 0
-        for text in texts:
-            pending.append(text)
-            size += len(text)
-            if size >= 1 << 20:
-                data = "".join(pending).encode("utf-8", "replace")
-                lines += data.count(b"\n")
-                out.write(data)
-                pending, size = [], 0
-        data = "".join(pending).encode("utf-8", "replace")
-        lines += data.count(b"\n")
-        out.write(data)
+        for data in text_chunks(texts, 1 << 20):
+            lines += data.count(b"\n")
+            out.write(data)
     os.replace(partial, path)
     return lines
+
+
+def shard_blocks(shards: Iterable[Path]) -> Iterator[bytes]:
+    """The shards' statement text, decompressed, in blocks of whole lines (so a block can be edited line-wise)."""
+    for shard in shards:
+        with gzip.open(shard, "rb") as handle:
+            pending = b""
+            while block := handle.read(1 << 20):
+                block = pending + block
+                cut = block.rfind(b"\n") + 1
+                pending = block[cut:]
+                if cut:
+                    yield block[:cut]
+            if pending:
+                yield pending
 
 
 def shard_record(path: Path, name: str, statements: int) -> dict[str, object]:
