@@ -184,7 +184,9 @@ def build(
         read = result.files - len(result.failures)
         if result.plan is not None:
             counts = result.plan
-            papers, entities = counts.layout.total, counts.counted("entities").get("entities", 0)
+            papers = counts.layout.total
+            # Entities of the papers, and those a mapping added (as the in-memory graph counts them).
+            entities = counts.counted("entities").get("entities", 0) + counts.counted("extras").get("mapping-node", 0)
             edges = counts.counted("cooccurrence").get("co_occurs_with", 0)
         else:
             papers, entities, edges = len(kg.papers), len(kg.entities), len(kg.cooccurrence)
