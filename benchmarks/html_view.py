@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.synthetic import make_papers
-from exograph.graph import build_graph
+from exograph import build_graph, to_networkx
 from exograph.writers.html import write_html
 from tests.browser import ARGS, CHROMIUM
 
@@ -54,7 +54,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for size in args.sizes:
             kg = graph_of_size(size)
-            g = kg.to_networkx()
+            g = to_networkx(kg)
             for limit in [5000, 0] if g.number_of_nodes() > 5000 else [5000]:
                 path = args.out / f"view-{size}-{limit}.html"
                 t = time.perf_counter()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 #: Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -31,7 +31,9 @@ _EXPORTS: dict[str, str] = {
     "ServeError": ".errors",
     "UnknownPrefixError": ".errors",
     "KnowledgeGraph": ".graph",
-    "build_graph": ".graph",
+    "build_graph": ".pipeline",
+    "to_networkx": ".network",
+    "to_rdflib": ".rdf",
     "Diagnostic": ".models",
     "Entity": ".models",
     "Link": ".models",
@@ -84,6 +86,8 @@ __all__ = [
     "read_papers",
     "read_sssom",
     "show",
+    "to_networkx",
+    "to_rdflib",
     "write_graphml",
     "write_html",
     "write_nquads",
@@ -119,10 +123,12 @@ if TYPE_CHECKING:
         ServeError,
         UnknownPrefixError,
     )
-    from .graph import KnowledgeGraph, build_graph
+    from .graph import KnowledgeGraph
     from .models import Diagnostic, Entity, Link, Mention, Paper, Relation, SourceRef
+    from .network import to_networkx
     from .notebook import show
-    from .pipeline import BuildResult, build
+    from .pipeline import BuildResult, build, build_graph
+    from .rdf import to_rdflib
     from .readers import read_papers
     from .readers.card import read_card
     from .sssom import read_sssom

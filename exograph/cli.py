@@ -17,12 +17,12 @@ from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
-from . import __version__
 from .errors import ExographError
 from .executors import ENGINES
 from .outofcore import PLAN_CHOICES, PROFILES
 from .readers import INPUT_FORMATS
 from .store import RESULT_FORMATS
+from .version import __version__
 from .writers import DEFAULT_OUTPUTS, OUTPUT_FORMATS
 
 __all__ = ["app", "main"]

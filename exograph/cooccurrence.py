@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from .graph import CoOccurrence, KnowledgeGraph
+
 if TYPE_CHECKING:
     from scipy import sparse
-
-    from .graph import KnowledgeGraph
 
 __all__ = [
     "DEFAULT_PAIRS",
@@ -29,6 +29,7 @@ __all__ = [
     "benjamini_hochberg",
     "cooccurrences",
     "edge_records",
+    "finalize",
     "incidence",
     "records",
     "result",
@@ -41,24 +42,6 @@ DEFAULT_PAIRS: Final[tuple[tuple[str, str], ...]] = (
     ("Gene", "ChemicalEntity"),
     ("Gene", "Gene"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CoOccurrence:
-    """Two entities mentioned in the same papers, with how surprising that is."""
-
-    source: str
-    target: str
-    papers: int
-    source_papers: int
-    target_papers: int
-    total_papers: int
-    expected: float
-    enrichment: float
-    log_odds: float
-    p_value: float
-    p_adjusted: float
-    supporting: tuple[str, ...]
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -238,6 +221,17 @@ def cooccurrences(
     return records(
         result(matrix, statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p))
     )
+
+
+def finalize(
+    kg: KnowledgeGraph,
+    *,
+    pairs: Iterable[tuple[str, str]] | None = None,
+    min_papers: int = 2,
+    max_p: float = 0.05,
+) -> None:
+    """Compute the graph's co-occurrence edges once every paper is in (``kg.cooccurrence``)."""
+    kg.cooccurrence = cooccurrences(kg, pairs=pairs or DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ from typing import Any, Final
 import requests
 import urllib3
 
-from . import __version__
 from .atomic import atomic_open
 from .errors import AnnotationError, CardError, FetchError, FormatError, MappingError
 from .readers.bioc import bioc_json_documents
+from .version import __version__
 
 __all__ = [
     "BATCH_SIZE",

@@ -8,27 +8,37 @@ hundred thousand cards fits in memory; writers stream from it.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostics
 from .iris import local_curie
 from .models import Entity, EntityType, Mention, Paper, Relation
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    import networkx as nx
-    import rdflib
-
-    from .cooccurrence import CoOccurrence
     from .sssom import Mapping
 
-__all__ = ["EntityNode", "KnowledgeGraph", "PaperNode", "build_graph"]
+__all__ = ["CoOccurrence", "EntityNode", "KnowledgeGraph", "PaperNode"]
+
+
+@dataclass(frozen=True, slots=True)
+class CoOccurrence:
+    """Two entities mentioned in the same papers, with how surprising that is (see :mod:`exograph.cooccurrence`)."""
+
+    source: str
+    target: str
+    papers: int
+    source_papers: int
+    target_papers: int
+    total_papers: int
+    expected: float
+    enrichment: float
+    log_odds: float
+    p_value: float
+    p_adjusted: float
+    supporting: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -168,7 +178,11 @@ _MERGED_FIELDS = ("journal", "date", "pmid", "pmcid", "doi", "tldr", "contributi
 
 
 class KnowledgeGraph:
-    """Papers and entities merged across sources; build with :func:`build_graph` or :meth:`add`."""
+    """Papers and entities merged across sources: a model only (no statistics, files or jobs).
+
+    Build it with :func:`exograph.build_graph`, or :meth:`add` papers and then
+    :func:`exograph.cooccurrence.finalize`.
+    """
 
     def __init__(self, *, spans: bool = True) -> None:
         #: Whether papers keep their mention spans (offsets); without them (the compact profile) only
@@ -178,13 +192,14 @@ class KnowledgeGraph:
         self.entities: dict[str, EntityNode] = {}
         self.diagnostics = Diagnostics()
         self.merges: Counter[str] = Counter()
-        self._cooccurrence: list[CoOccurrence] = []
-        self._pending: Future[Any] | None = None
-        self._resolve: Callable[[Any], list[CoOccurrence]] = list
-        self._text: Path | None = None
+        #: Co-occurrence edges, sorted by (source, target): set by :func:`exograph.cooccurrence.finalize`
+        #: once every paper is in (empty before).
+        self.cooccurrence: list[CoOccurrence] = []
         self.failures: list[tuple[str, str]] = []
-        #: N-Quads file holding every statement once generated (set during a build, see rdf.materialize).
-        self.rdf_cache: Path | None = None
+        #: For a graph of entities without their papers (the out-of-core plan's entity-level view, see
+        #: :mod:`exograph.stages.view`): how many papers link each entity, and how many the corpus holds.
+        self.paper_counts: dict[str, int] = {}
+        self.paper_total: int | None = None
         self._by_id: dict[str, str] = {}
         #: Author name -> author node id (``kg.author_key[name]``; a paper's authors in byline order are
         #: ``[kg.author_key[a] for a in node.paper.authors]``).
@@ -303,98 +318,6 @@ class KnowledgeGraph:
             keys[key] = None
         return tuple(keys)
 
-    def finalize(
-        self, *, min_papers: int = 2, max_p: float = 0.05, pairs: Iterable[tuple[str, str]] | None = None
-    ) -> None:
-        """Compute corpus-level edges once all papers are in."""
-        from .cooccurrence import DEFAULT_PAIRS, cooccurrences
-
-        self._pending = None
-        self._text = None
-        self._cooccurrence = cooccurrences(self, pairs=pairs or DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
-
-    def finalize_in_background(
-        self, *, min_papers: int = 2, max_p: float = 0.05, text: Path | None = None
-    ) -> Future[Any]:
-        """Start the co-occurrence statistics in another process; reading :attr:`cooccurrence` waits for them.
-
-        A large build writes the paper and entity statements (which do not
-        depend on co-occurrence) meanwhile. Where processes can be forked, the
-        child reads this graph from the memory it shares with the parent,
-        computes everything and, given ``text``, also writes the co-occurrence
-        statements there as N-Triples (see :meth:`cooccurrence_text`); else
-        the incidence matrices are built here and only arrays are sent.
-        """
-        from concurrent.futures import ProcessPoolExecutor
-
-        from .cooccurrence import DEFAULT_PAIRS, records, statistics
-        from .processes import die_with_parent, parent_for, start_method
-
-        method = start_method()
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context(method),
-            initializer=die_with_parent,
-            initargs=(parent_for(method),),
-        )
-        self._text = None
-        if method == "fork":
-            global _FORKED_GRAPH
-            _FORKED_GRAPH = self
-            try:
-                pending = pool.submit(_cooccurrence_job, min_papers, max_p, None if text is None else str(text))
-            finally:
-                _FORKED_GRAPH = None
-            self._text = text
-        else:
-            from .cooccurrence import incidence, result
-
-            matrix = incidence(self)
-            pending = pool.submit(
-                statistics, matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p
-            )
-            pending = _then(pending, lambda stats: result(matrix, stats))
-        pool.shutdown(wait=False)
-        # The records are made in the thread that sees the job finish, while this one goes on writing.
-        self._pending = _then(pending, records)
-        self._resolve = list
-        return self._pending
-
-    def discard_cooccurrence_text(self) -> None:
-        """Delete the background job's statement file (the records stay available)."""
-        if self._text is not None:
-            self._text.unlink(missing_ok=True)
-            self._text = None
-
-    def cooccurrence_job(self) -> tuple[Future[Any], Path] | None:
-        """The background job still writing the co-occurrence statements, and the file it writes them to."""
-        if self._text is None or self._pending is None:
-            return None
-        return self._pending, self._text
-
-    def cooccurrence_text(self) -> Path | None:
-        """File holding the co-occurrence statements as N-Triples, when the background job wrote one."""
-        if self._text is None:
-            return None
-        if self._pending is not None:
-            self._pending.result()  # the file is complete once the job is done
-        return self._text
-
-    @property
-    def cooccurrence(self) -> list[CoOccurrence]:
-        """Co-occurrence edges, sorted by (source, target); empty until :meth:`finalize`."""
-        if self._pending is not None:
-            found = self._pending.result()
-            self._pending = None
-            self._cooccurrence = self._resolve(found)
-        return self._cooccurrence
-
-    @cooccurrence.setter
-    def cooccurrence(self, edges: list[CoOccurrence]) -> None:
-        self._pending = None
-        self._text = None
-        self._cooccurrence = edges
-
     # -- reading ------------------------------------------------------------------
     def sorted_papers(self) -> list[PaperNode]:
         """Papers in node-id order, so every writer is deterministic."""
@@ -421,36 +344,21 @@ class KnowledgeGraph:
                 out.setdefault(node.journal_key, node.paper.journal)
         return dict(sorted(out.items()))
 
+    def paper_count(self, key: str) -> int:
+        """How many papers link the entity ``key`` (held here, or counted where they are held)."""
+        found = self.paper_counts.get(key)
+        return len(self.entities[key].papers) if found is None else found
+
+    def paper_number(self) -> int:
+        """How many papers the corpus holds (here, or counted where they are held)."""
+        return len(self.papers) if self.paper_total is None else self.paper_total
+
     def node_count(self) -> int:
         """Number of nodes of every type."""
         return len(self.papers) + len(self.entities) + len(self.authors()) + len(self.journals())
 
     def __iter__(self) -> Iterator[PaperNode]:
         return iter(self.sorted_papers())
-
-    def to_networkx(self) -> nx.MultiDiGraph:
-        """The graph as a networkx MultiDiGraph (node ids are CURIEs, edge keys are edge types).
-
-        >>> import exograph
-        >>> g = exograph.build(["seeds/"]).graph.to_networkx()
-        >>> g.nodes["NCBIGene:7422"]["label"], g.number_of_nodes()
-        ('VEGFA', 125)
-        """
-        from .network import to_networkx
-
-        return to_networkx(self)
-
-    def to_rdflib(self) -> rdflib.Dataset:
-        """The graph as an rdflib Dataset (one named graph per paper, the rest in the default graph).
-
-        >>> import exograph
-        >>> ds = exograph.build(["seeds/"]).graph.to_rdflib()
-        >>> len(ds) > 1500
-        True
-        """
-        from .rdf import to_rdflib
-
-        return to_rdflib(self)
 
 
 def _merge_papers(old: PaperNode, new: PaperNode, diag: Diagnostics) -> PaperNode:
@@ -482,56 +390,3 @@ def _merge_papers(old: PaperNode, new: PaperNode, diag: Diagnostics) -> PaperNod
         relations=old.relations + new.relations,
         sources=tuple(dict.fromkeys((*old.sources, *new.sources))),
     )
-
-
-def build_graph(papers: Iterable[Paper], *, min_papers: int = 2, max_p: float = 0.05) -> KnowledgeGraph:
-    """Merge papers into one graph and compute co-occurrence statistics.
-
-    >>> from exograph import read_card, build_graph
-    >>> kg = build_graph([read_card("seeds/000_d081ed892fcfcee2.txt")])
-    >>> len(kg.papers), len(kg.entities)
-    (1, 104)
-    """
-    kg = KnowledgeGraph()
-    for paper in papers:
-        kg.add(paper)
-    kg.finalize(min_papers=min_papers, max_p=max_p)
-    return kg
-
-
-#: The graph a forked co-occurrence job reads (set only while the job's process is being forked).
-_FORKED_GRAPH: KnowledgeGraph | None = None
-
-
-def _cooccurrence_job(min_papers: int, max_p: float, text: str | None) -> Any:
-    """Runs in a forked child: statistics, records and (optionally) their statements, from the shared graph."""
-    from .cooccurrence import DEFAULT_PAIRS, incidence, records, result, statistics
-
-    kg = _FORKED_GRAPH
-    if kg is None:
-        raise RuntimeError("the co-occurrence job must be started by finalize_in_background")
-    matrix = incidence(kg)
-    found = result(
-        matrix, statistics(matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
-    )
-    if text is not None:
-        from .rdf import write_cooccurrence_text
-
-        write_cooccurrence_text(records(found), text)
-    return found
-
-
-def _then(future: Future[Any], step: Callable[[Any], Any]) -> Future[Any]:
-    """A future for ``step`` applied to another future's result (run in whichever thread completes it)."""
-    from concurrent.futures import Future as _Future
-
-    out: _Future[Any] = _Future()
-
-    def done(source: Future[Any]) -> None:
-        try:
-            out.set_result(step(source.result()))
-        except BaseException as exc:  # handed to whoever waits on the result
-            out.set_exception(exc)
-
-    future.add_done_callback(done)
-    return out

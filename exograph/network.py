@@ -30,7 +30,7 @@ def entity_attributes(kg: KnowledgeGraph, key: str) -> dict[str, Any]:
         "common_name": next(iter(sorted(node.common_names)), None),
         "rank": next(iter(sorted(node.ranks)), None),
         "source_ids": sorted(node.raw_ids),
-        "paper_count": len(node.papers),
+        "paper_count": kg.paper_count(key),
         "url": page_url(node.curie) if node.curie else None,
         # Ids merged into this node through exact-match mappings (--merge-mapped), each with its source page.
         "xrefs": list(node.xrefs),
@@ -73,7 +73,15 @@ def _given_name(path: str) -> str:
 
 
 def to_networkx(kg: KnowledgeGraph, *, entities_only: bool = False) -> nx.MultiDiGraph:
-    """Typed nodes and typed edges; ``entities_only`` keeps entities and co-occurrence edges (for huge corpora)."""
+    """Typed nodes and typed edges; ``entities_only`` keeps entities and co-occurrence edges (for huge corpora).
+
+    Node ids are CURIEs, edge keys are edge types:
+
+    >>> import exograph
+    >>> g = exograph.to_networkx(exograph.build(["seeds/"]).graph)
+    >>> g.nodes["NCBIGene:7422"]["label"], g.number_of_nodes()
+    ('VEGFA', 125)
+    """
     import networkx as nx  # imported when used: a build that writes no networkx output never loads it
 
     g: nx.MultiDiGraph = nx.MultiDiGraph()

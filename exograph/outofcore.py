@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, get_args
 
-from . import __version__
 from .errors import ExographError, InputError
 from .models import Diagnostic
 from .stages import Layout, TaskReport
 from .textio import file_digest
+from .version import __version__
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -101,10 +101,16 @@ class PlanResult:
         return out
 
 
+#: The work folder's table set: raised when a stage writes a table it did not before, so that a build
+#: stopped by an older exograph is started afresh rather than resumed with a table missing.
+WORK_TABLES: Final = 2
+
+
 def plan_key(files: Sequence[str | Path], settings: dict[str, Any]) -> str:
     """Digest of the inputs' bytes and the settings: the name of the work folder a stopped build resumes from."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(json.dumps({"version": __version__, **settings}, sort_keys=True, default=str).encode())
+    stamp = {"version": __version__, "tables": WORK_TABLES, **settings}
+    digest.update(json.dumps(stamp, sort_keys=True, default=str).encode())
     for name in files:
         digest.update(os.fsencode(str(Path(name).resolve())) + b"\0")
         digest.update((file_digest(name) or "<unreadable>").encode())

@@ -14,32 +14,34 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import TypeAdapter
 
-from . import __version__
+from .cooccurrence import finalize
 from .diagnostics import Diagnostics
 from .errors import InputError
 from .executors import Engine, Executor, make_executor
-
-if TYPE_CHECKING:
-    from .outofcore import PlanResult
-    from .plan import Chunk, ChunkReport
-    from .sssom import MappingSet
 from .graph import KnowledgeGraph
 from .models import Diagnostic, Paper
 from .outdir import BuildFolder
 from .outofcore import PlanChoice, Profile
 from .readers import InputFormat, list_input_files, read_papers
 from .sssom import DEFAULT_MAPPINGS
+from .statements import Statements
 from .textio import STDIN, file_digest
-from .writers import DEFAULT_OUTPUTS, FILE_NAMES, WRITERS, OutputFormat
+from .version import __version__
+from .writers import DEFAULT_OUTPUTS, FILE_NAMES, RDF_OUTPUTS, RDF_WRITERS, WRITERS, OutputFormat
 
-__all__ = ["BuildResult", "build", "read_inputs"]
+if TYPE_CHECKING:
+    from .outofcore import PlanResult
+    from .plan import Chunk, ChunkReport
+    from .sssom import MappingSet
+
+__all__ = ["BuildResult", "build", "build_graph", "read_inputs"]
 
 #: Above this many paper-to-entity/author/journal edges, graph.graphml is limited to the entity-level graph.
 GRAPHML_PAPER_EDGE_LIMIT = 1_000_000
@@ -450,49 +452,71 @@ def build(
     if out_dir is None:
         if _read_all(inputs, kg, result, options, cache_dir=None, exclude=None):
             with _timed(result, "co-occurrence"):
-                kg.finalize(min_papers=min_papers, max_p=max_p)
+                finalize(kg, min_papers=min_papers, max_p=max_p)
         return result
     out = Path(out_dir)
     if _use_plan(plan, options, inputs):
+        if graphml_full:
+            from .errors import UsageError
+
+            raise UsageError("--graphml-full needs the in-memory plan (--plan memory)")
         settings = {"min_papers": min_papers, "max_p": max_p, "outputs": list(outputs), "store": store}
-        return _build_planned(inputs, out, kg, result, options, settings)
+        return _build_planned(inputs, out, kg, result, options, settings, html_max_nodes=html_max_nodes)
     with BuildFolder(out) as folder:
         cache_dir = folder.cache_dir if incremental else None
         scratch = folder.temporary("chunks")  # inside OUT: where every worker of a cluster can read
         if not _read_all(inputs, kg, result, options, cache_dir=cache_dir, exclude=out, scratch=scratch):
             return result  # nothing read: the previous outputs stay as they are
         generation = folder.generation
-        rdf_outputs = {"turtle", "ntriples", "nquads", "trig"} & set(outputs)
+        rdf_outputs = set(RDF_OUTPUTS) & set(outputs)
+        statements = Statements(kg)
         if store or rdf_outputs:
             # RDF generation starts with entity and paper statements, which do not need co-occurrence.
+            from .background import start_cooccurrence
+
             start = time.perf_counter()
-            pending = kg.finalize_in_background(
-                min_papers=min_papers, max_p=max_p, text=folder.temporary("cooccurrence.nt")
+            statements = start_cooccurrence(
+                kg, min_papers=min_papers, max_p=max_p, text=folder.temporary("cooccurrence.nt")
             )
-            pending.add_done_callback(lambda _: result.timings.setdefault("co-occurrence", time.perf_counter() - start))
+            assert statements.pending is not None
+            statements.pending.add_done_callback(
+                lambda _: result.timings.setdefault("co-occurrence", time.perf_counter() - start)
+            )
         else:
             with _timed(result, "co-occurrence"):
-                kg.finalize(min_papers=min_papers, max_p=max_p)
-        try:
-            if store or len(rdf_outputs) > 1:
-                from .rdf import materialize
+                finalize(kg, min_papers=min_papers, max_p=max_p)
+        if store or len(rdf_outputs) > 1:
+            from .rdf import materialize
 
-                with _timed(result, "rdf"):
-                    materialize(kg, folder.temporary("graph.nq"))
-            _write_outputs(kg, generation, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
-            if store:
-                from .store import STORE_DIR, write_store
+            with _timed(result, "rdf"):
+                statements = materialize(statements, folder.temporary("graph.nq"))
+        _write_outputs(
+            statements, generation, outputs, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full
+        )
+        if store:
+            from .store import STORE_DIR, write_store
 
-                with _timed(result, "store"):
-                    result.outputs["store"] = write_store(kg, generation / STORE_DIR)
-        finally:
-            if kg.rdf_cache is not None:
-                kg.rdf_cache.unlink(missing_ok=True)
-                kg.rdf_cache = None
-            kg.discard_cooccurrence_text()
+            with _timed(result, "store"):
+                result.outputs["store"] = write_store(statements, generation / STORE_DIR)
+        kg.cooccurrence = statements.edges()
         folder.publish()
         result.outputs = {fmt: out / path.relative_to(generation) for fmt, path in result.outputs.items()}
     return result
+
+
+def build_graph(papers: Iterable[Paper], *, min_papers: int = 2, max_p: float = 0.05) -> KnowledgeGraph:
+    """Merge papers into one graph and compute its co-occurrence statistics (no files written).
+
+    >>> from exograph import read_card, build_graph
+    >>> kg = build_graph([read_card("seeds/000_d081ed892fcfcee2.txt")])
+    >>> len(kg.papers), len(kg.entities)
+    (1, 104)
+    """
+    kg = KnowledgeGraph()
+    for paper in papers:
+        kg.add(paper)
+    finalize(kg, min_papers=min_papers, max_p=max_p)
+    return kg
 
 
 #: With ``plan="auto"``, inputs larger than this (a gzip file counted at five times its size) take the
@@ -530,6 +554,8 @@ def _build_planned(
     result: BuildResult,
     options: _Options,
     settings: dict[str, Any],
+    *,
+    html_max_nodes: int | None,
 ) -> BuildResult:
     """The build by the out-of-core plan: stages run by the executor, outputs made from the shards."""
     import shutil
@@ -586,7 +612,14 @@ def _build_planned(
             return result  # nothing read: the previous outputs stay as they are
         generation = folder.generation
         with _timed(result, "outputs"):
-            written = write_plan_outputs(planned, generation, outputs, store=settings["store"])
+            written = write_plan_outputs(
+                planned,
+                generation,
+                outputs,
+                store=settings["store"],
+                mapping_sets=sets,
+                html_max_nodes=html_max_nodes,
+            )
         kg.diagnostics.extend(planned.diagnostics)
         folder.publish()
         shutil.rmtree(work_root / key, ignore_errors=True)
@@ -686,7 +719,7 @@ def _mapping_sets(result: BuildResult, sources: Sequence[str | Path], *, strict:
 
 
 def _write_outputs(
-    kg: KnowledgeGraph,
+    statements: Statements,
     out: Path,
     outputs: Sequence[OutputFormat],
     result: BuildResult,
@@ -694,8 +727,15 @@ def _write_outputs(
     html_max_nodes: int | None,
     graphml_full: bool,
 ) -> None:
+    """Each output in turn: RDF from ``statements``, the others from the graph once its co-occurrence edges are in."""
+    kg = statements.graph
     for fmt in outputs:
         with _timed(result, fmt):
+            if fmt in RDF_WRITERS:
+                RDF_WRITERS[fmt](statements, out / FILE_NAMES[fmt])  # type: ignore[index]
+                result.outputs[fmt] = out / FILE_NAMES[fmt]
+                continue
+            kg.cooccurrence = statements.edges()
             _write_one(kg, out, fmt, result, html_max_nodes=html_max_nodes, graphml_full=graphml_full)
 
 

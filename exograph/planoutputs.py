@@ -19,13 +19,27 @@ from .outofcore import PlanResult
 from .writers.shards import shard_blocks
 
 if TYPE_CHECKING:
+    from .graph import KnowledgeGraph
+    from .sssom import MappingSet
     from .writers import OutputFormat
 
 __all__ = ["plan_summary", "write_plan_outputs"]
 
 
-def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputFormat], *, store: bool) -> dict[str, Path]:
-    """Write the asked outputs of a finished plan into ``out`` (the build's generation folder)."""
+def write_plan_outputs(
+    plan: PlanResult,
+    out: Path,
+    outputs: Sequence[OutputFormat],
+    *,
+    store: bool,
+    mapping_sets: Sequence[MappingSet] = (),
+    html_max_nodes: int | None = None,
+) -> dict[str, Path]:
+    """Write the asked outputs of a finished plan into ``out`` (the build's generation folder).
+
+    GraphML and HTML hold the entity-level graph (entities, mappings, co-occurrence edges), as the in-memory
+    build writes them above their limits; ``mapping_sets`` are the build's, linked into it the same way.
+    """
     import json
 
     from .writers import FILE_NAMES
@@ -34,6 +48,7 @@ def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputForm
     written: dict[str, Path] = {}
     shards = plan.shards()
     summary: dict[str, Any] | None = None
+    view: KnowledgeGraph | None = None
     for fmt in outputs:
         path = out / FILE_NAMES[fmt]
         if fmt == "nquads":
@@ -52,6 +67,19 @@ def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputForm
             path.write_text(text + ("\n" if fmt == "summary-json" else ""), encoding="utf-8")
         elif fmt == "nquads-shards":
             continue  # moved last, below: the other outputs read the shards first
+        elif fmt in ("graphml", "html"):
+            if view is None:
+                from .stages.view import entity_view
+
+                view = entity_view(plan.layout, mapping_sets)
+            _write_view(view, path, fmt, html_max_nodes)
+            plan.diagnostics.append(
+                _warning(
+                    "entity-level-view",
+                    f"{FILE_NAMES[fmt]} holds entities and co-occurrence edges only: the out-of-core plan keeps "
+                    "papers, authors and mentions in the RDF (use --plan memory for everything)",
+                )
+            )
         else:
             plan.diagnostics.append(
                 _warning("output-not-written", f"{FILE_NAMES[fmt]} is not written by the out-of-core plan")
@@ -73,6 +101,17 @@ def write_plan_outputs(plan: PlanResult, out: Path, outputs: Sequence[OutputForm
         write_manifest(folder, records)
         written["nquads-shards"] = folder
     return written
+
+
+def _write_view(view: KnowledgeGraph, path: Path, fmt: str, html_max_nodes: int | None) -> None:
+    if fmt == "graphml":
+        from .writers.graphml import write_graphml
+
+        write_graphml(view, path, entities_only=True)
+        return
+    from .writers.html import DEFAULT_MAX_NODES, write_html
+
+    write_html(view, path, max_nodes=DEFAULT_MAX_NODES if html_max_nodes is None else html_max_nodes)
 
 
 def _warning(kind: str, message: str) -> Any:

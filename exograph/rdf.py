@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .iris import LOCAL, expand, url_iri
 from .sssom import MATCH_PREDICATES, SEMAPV
+from .statements import Statements
 from .vocab import (
     AGGREGATOR,
     BIBO,
@@ -45,8 +46,7 @@ if TYPE_CHECKING:
     import rdflib
     from pyoxigraph import Quad, Triple
 
-    from .cooccurrence import CoOccurrence
-    from .graph import EntityNode, KnowledgeGraph, PaperNode
+    from .graph import CoOccurrence, EntityNode, KnowledgeGraph, PaperNode
     from .sssom import Mapping as SssomMapping
 
 __all__ = [
@@ -150,33 +150,36 @@ def paper_graph_iri(paper_key: str) -> str:
     return _expand("exo.id:graph/" + _local_path(paper_key))
 
 
-def quads(kg: KnowledgeGraph) -> Iterator[Quad]:
+def quads(source: KnowledgeGraph | Statements) -> Iterator[Quad]:
     """Every statement of the graph as pyoxigraph quads, deterministically ordered.
 
     The statements are generated once as N-Quads text (:func:`statement_text`)
     and parsed by pyoxigraph, so every output and the store see the same
-    statements; when the build has materialised them (``kg.rdf_cache``) they
-    are streamed back from that file. Parsing is ``lenient`` (IRIs are not
-    checked again, which halves its cost) because every IRI is valid by
+    statements; when the build has materialised them (:func:`materialize`)
+    they are streamed back from that file. Parsing is ``lenient`` (IRIs are
+    not checked again, which halves its cost) because every IRI is valid by
     construction: see :func:`statement_text`.
     """
     from pyoxigraph import RdfFormat, parse
 
-    if kg.rdf_cache is not None:
-        yield from parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS, lenient=True)  # type: ignore[misc]
+    statements = Statements.of(source)
+    if statements.cache is not None:
+        yield from parse(path=str(statements.cache), format=RdfFormat.N_QUADS, lenient=True)  # type: ignore[misc]
         return
-    yield from parse(chunk_stream(nquads_chunks(kg)), format=RdfFormat.N_QUADS, lenient=True)  # type: ignore[misc]
+    yield from parse(chunk_stream(nquads_chunks(statements)), format=RdfFormat.N_QUADS, lenient=True)  # type: ignore[misc]
 
 
-def triples(kg: KnowledgeGraph) -> Iterator[Triple]:
+def triples(source: KnowledgeGraph | Statements) -> Iterator[Triple]:
     """The same statements with graph names dropped (for Turtle and N-Triples)."""
     from pyoxigraph import RdfFormat, parse
 
-    if kg.rdf_cache is not None:
-        for q in parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS, lenient=True):
+    statements = Statements.of(source)
+    if statements.cache is not None:
+        for q in parse(path=str(statements.cache), format=RdfFormat.N_QUADS, lenient=True):
             yield q.triple
         return
-    yield from (q.triple for q in parse(chunk_stream(ntriples_chunks(kg)), format=RdfFormat.N_TRIPLES, lenient=True))
+    chunks = chunk_stream(ntriples_chunks(statements))
+    yield from (q.triple for q in parse(chunks, format=RdfFormat.N_TRIPLES, lenient=True))
 
 
 class _ChunkReader(io.RawIOBase):
@@ -207,28 +210,37 @@ def chunk_stream(chunks: Iterator[bytes]) -> IO[bytes]:
     return io.BufferedReader(_ChunkReader(chunks), 1 << 20)
 
 
-def nquads_chunks(kg: KnowledgeGraph, size: int = 1 << 20) -> Iterator[bytes]:
+def nquads_chunks(source: KnowledgeGraph | Statements, size: int = 1 << 20) -> Iterator[bytes]:
     """Every statement as N-Quads text, in UTF-8 chunks of about ``size`` characters."""
-    yield from text_chunks(statement_text(kg, quads=True, cooccurrence=False), size)
-    yield from _cooccurrence_chunks(kg, size)
+    statements = Statements.of(source)
+    if statements.cache is not None:
+        with open(statements.cache, "rb") as handle:
+            while block := handle.read(size):
+                yield block
+        return
+    yield from text_chunks(statement_text(statements, quads=True, cooccurrence=False), size)
+    yield from _cooccurrence_chunks(statements, size)
 
 
-def ntriples_chunks(kg: KnowledgeGraph, size: int = 1 << 20, *, cooccurrence: bool = True) -> Iterator[bytes]:
+def ntriples_chunks(
+    source: KnowledgeGraph | Statements, size: int = 1 << 20, *, cooccurrence: bool = True
+) -> Iterator[bytes]:
     """Every statement as N-Triples text (graph names dropped), in UTF-8 chunks; optionally without co-occurrence."""
-    yield from text_chunks(statement_text(kg, quads=False, cooccurrence=False), size)
+    statements = Statements.of(source)
+    yield from text_chunks(statement_text(statements, quads=False, cooccurrence=False), size)
     if cooccurrence:
-        yield from _cooccurrence_chunks(kg, size)
+        yield from _cooccurrence_chunks(statements, size)
 
 
-def _cooccurrence_chunks(kg: KnowledgeGraph, size: int) -> Iterator[bytes]:
+def _cooccurrence_chunks(statements: Statements, size: int) -> Iterator[bytes]:
     """The co-occurrence statements (default graph, so the same lines in N-Triples and N-Quads) as UTF-8 chunks.
 
     When the background job has written them, its file's bytes are passed on as
     they are (hundreds of MB in a large corpus: no decoding and encoding again).
     """
-    rendered = kg.cooccurrence_text()
+    rendered = statements.cooccurrence_text()
     if rendered is None:
-        yield from text_chunks(cooccurrence_text(kg.cooccurrence, NodeIris()), size)
+        yield from text_chunks(cooccurrence_text(statements.edges(), NodeIris()), size)
         return
     with open(rendered, "rb") as handle:
         while block := handle.read(size):
@@ -254,15 +266,15 @@ def write_chunks(chunks: Iterator[bytes], handle: IO[bytes]) -> None:
         handle.write(chunk)
 
 
-def materialize(kg: KnowledgeGraph, path: str | Path) -> None:
-    """Write every quad once to ``path`` (N-Quads) and make :func:`quads` read from it."""
-    kg.rdf_cache = None
+def materialize(source: KnowledgeGraph | Statements, path: str | Path) -> Statements:
+    """Write every quad once to ``path`` (N-Quads): the returned statements are read from there."""
+    statements = Statements.of(source).cached(None)
     with open(path, "wb") as handle:
-        write_chunks(nquads_chunks(kg), handle)
-    kg.rdf_cache = Path(path)
+        write_chunks(nquads_chunks(statements), handle)
+    return statements.cached(Path(path))
 
 
-def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True) -> Iterator[str]:
+def statement_text(source: KnowledgeGraph | Statements, *, quads: bool, cooccurrence: bool = True) -> Iterator[str]:
     """Every statement as N-Quads (or N-Triples) text, a block per subject group, in a fixed order.
 
     Statements are built as text rather than as RDF term objects: at a hundred
@@ -277,6 +289,8 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
     """
     end = " .\n"
     node_iri = NodeIris()
+    statements = Statements.of(source)
+    kg = statements.graph
     for node in kg.sorted_entities():
         yield entity_text(node, node_iri)
     if kg.mappings:
@@ -299,14 +313,14 @@ def statement_text(kg: KnowledgeGraph, *, quads: bool, cooccurrence: bool = True
         yield text + (" .\n".join(new) + " .\n" if new else "")
     if not cooccurrence:
         return
-    rendered = kg.cooccurrence_text()
+    rendered = statements.cooccurrence_text()
     if rendered is not None:
         # Written by the background co-occurrence job, in the same text this module would make.
         with open(rendered, encoding="utf-8") as handle:
             while block := handle.read(1 << 20):
                 yield block
     else:
-        yield from cooccurrence_text(kg.cooccurrence, node_iri)
+        yield from cooccurrence_text(statements.edges(), node_iri)
 
 
 def entity_text(node: EntityNode, node_iri: NodeIris, *, with_count: bool = True) -> str:
@@ -644,7 +658,13 @@ def cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: NodeIris) -> Iter
 
 
 def to_rdflib(kg: KnowledgeGraph) -> rdflib.Dataset:
-    """The graph as an rdflib Dataset, for users who work with rdflib."""
+    """The graph as an rdflib Dataset (one named graph per paper, the rest in the default graph).
+
+    >>> import exograph
+    >>> ds = exograph.to_rdflib(exograph.build(["seeds/"]).graph)
+    >>> len(ds) > 1500
+    True
+    """
     import rdflib
 
     ds = rdflib.Dataset()

@@ -22,6 +22,7 @@ from .atomic import atomic_dir
 from .errors import ExographError, QueryError
 from .iris import RDF_PREFIXES, compress
 from .sparql import uses_service
+from .statements import Statements
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -46,19 +47,20 @@ _POSITION = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
 QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 
 
-def write_store(kg: KnowledgeGraph, path: str | Path) -> Path:
-    """Write the graph into a fresh persistent store at ``path`` (replaced only when complete)."""
+def write_store(source: KnowledgeGraph | Statements, path: str | Path) -> Path:
+    """Write the graph's statements into a fresh persistent store at ``path`` (replaced only when complete)."""
     from .rdf import quads
 
+    statements = Statements.of(source)
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
         # Every statement also goes into the default graph (the store keeps a set: duplicates vanish).
-        if kg.rdf_cache is not None:
-            store.bulk_load(path=str(kg.rdf_cache), format=ox.RdfFormat.N_QUADS, lenient=True)
-            store.bulk_extend(_default_copies(quads(kg)))
+        if statements.cache is not None:
+            store.bulk_load(path=str(statements.cache), format=ox.RdfFormat.N_QUADS, lenient=True)
+            store.bulk_extend(_default_copies(quads(statements)))
         else:
             # Generated statements are made once and stored twice, rather than generated again.
-            store.bulk_extend(_with_default_copies(quads(kg)))
+            store.bulk_extend(_with_default_copies(quads(statements)))
         store.flush()
         store.optimize()
         del store

@@ -133,7 +133,8 @@ def test_dask_cluster_gives_the_same_triples(cluster: str, tmp_path: Path, monke
     inputs = _inputs(tmp_path)
     options = {"outputs": ["ntriples"], "store": False, "min_papers": 1, "max_p": 1.0}
     local = build(inputs, tmp_path / "local", **options)  # type: ignore[arg-type]
-    remote = build(inputs, tmp_path / "dask", scheduler=cluster, **options)  # type: ignore[arg-type]
+    remote_options = {**options, "outputs": ["ntriples", "graphml"]}
+    remote = build(inputs, tmp_path / "dask", scheduler=cluster, **remote_options)  # type: ignore[arg-type]
     assert local.ok and remote.ok
     assert remote.plan is not None and local.plan is None  # Dask runs the out-of-core plan
     assert _sorted_triples(tmp_path / "local") == _sorted_triples(tmp_path / "dask")
@@ -141,6 +142,11 @@ def test_dask_cluster_gives_the_same_triples(cluster: str, tmp_path: Path, monke
     assert len(local_lines) == len(set(local_lines))  # each statement once, in both
     remote_lines = (tmp_path / "dask" / "graph.nt").read_text(encoding="utf-8").splitlines()
     assert sorted(local_lines) == sorted(remote_lines)
+    # The cluster's entity-level GraphML is the in-memory graph's, byte for byte.
+    from exograph import write_graphml
+
+    write_graphml(local.graph, tmp_path / "entities.graphml", entities_only=True)
+    assert (tmp_path / "dask" / "graph.graphml").read_bytes() == (tmp_path / "entities.graphml").read_bytes()
 
 
 def test_dask_failures_name_the_file_and_line(cluster: str, tmp_path: Path) -> None:

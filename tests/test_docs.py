@@ -25,8 +25,16 @@ def test_public_api_is_importable_and_documented() -> None:
         "write_graphml",
         "write_html",
         "show",
+        "to_networkx",
+        "to_rdflib",
     ):
         assert ">>>" in (getattr(exograph, name).__doc__ or ""), name
+
+
+def test_version_is_the_one_pyproject_declares() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert exograph.__version__ == declared
 
 
 def test_docstring_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from exograph import build, read_card
+from exograph import build, read_card, to_rdflib
 from exograph.errors import WriteError
 from exograph.pipeline import build as run_build
 from exograph.writers import FILE_NAMES, OUTPUT_FORMATS, WRITERS, read_graphml
@@ -103,7 +103,7 @@ def test_turtle_ntriples_trig_and_rdflib_view_agree(seed_build: Path) -> None:
         merged.add((s, p, o))
     assert isomorphic(ttl, nt)
     assert isomorphic(ttl, merged)
-    view = run_build([SEEDS]).graph.to_rdflib()
+    view = to_rdflib(run_build([SEEDS]).graph)
     flat = rdflib.Graph()
     for s, p, o, _ in view.quads((None, None, None, None)):
         flat.add((s, p, o))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import rdflib
 
-from exograph import build_graph, read_card
+from exograph import build_graph, read_card, to_networkx, to_rdflib
 from exograph.readers import read_papers
 
 from .conftest import FIXTURES, SEED
@@ -18,7 +18,7 @@ def _multi():
 
 def test_seed_graph_node_and_edge_types() -> None:
     kg = build_graph([read_card(SEED)])
-    g = kg.to_networkx()
+    g = to_networkx(kg)
     assert isinstance(g, nx.MultiDiGraph)
     types: dict[str, int] = {}
     for _, t in g.nodes(data="type"):
@@ -81,7 +81,7 @@ def test_same_paper_twice_is_one_node() -> None:
 
 def test_rdflib_view_has_named_graph_per_paper() -> None:
     kg = _multi()
-    ds = kg.to_rdflib()
+    ds = to_rdflib(kg)
     assert isinstance(ds, rdflib.Dataset)
     names = {str(c.identifier) for c in ds.graphs() if isinstance(c.identifier, rdflib.URIRef)}
     paper_graphs = {n for n in names if "/graph/" in n}

@@ -215,3 +215,44 @@ def test_the_store_is_loaded_from_the_shards(tmp_path: Path) -> None:
     for text in (counting, graphs):
         ours, theirs = query(tmp_path / "tables", text), query(tmp_path / "memory", text)
         assert isinstance(ours, list) and ours == theirs and ours[0]["n"] > 0  # type: ignore[index]
+
+
+VIEW_CASES = {
+    "seed": ([SEEDS], {}),
+    "cards-bioc-every-pair": (
+        [SEEDS, FIXTURES / "cards", FIXTURES / "cdr_excerpt.bioc.xml"],
+        {"min_papers": 1, "max_p": 1.0},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VIEW_CASES))
+def test_the_plan_writes_the_entity_level_graphml_the_graph_in_memory_would(case: str, tmp_path: Path) -> None:
+    """GraphML from the plan's tables is byte for byte the in-memory graph's entity-level GraphML (with mappings)."""
+    from exograph import read_graphml, write_graphml
+
+    inputs, options = VIEW_CASES[case]
+    memory = build(inputs, None, **options)  # type: ignore[arg-type]
+    write_graphml(memory.graph, tmp_path / "memory.graphml", entities_only=True)
+    tables = build(inputs, tmp_path / "tables", plan="tables", outputs=["graphml", "html"], store=False, **options)  # type: ignore[arg-type]
+    assert tables.ok
+    assert (tmp_path / "tables" / "graph.graphml").read_bytes() == (tmp_path / "memory.graphml").read_bytes()
+    g = read_graphml(tmp_path / "tables" / "graph.graphml")
+    assert g.number_of_nodes() == len(memory.graph.entities) and g.number_of_nodes() > 100
+    counted = {key: node["paper_count"] for key, node in g.nodes(data=True)}
+    assert counted == {key: len(node.papers) for key, node in memory.graph.entities.items()}
+    kinds = {data["type"] for _, _, data in g.edges(data=True)}
+    assert "exactMatch" in kinds and ("co_occurs_with" in kinds) == (case != "seed")  # one paper: no pairs
+    assert sum(1 for *_, d in g.edges(data=True) if d["type"] == "co_occurs_with") == len(memory.graph.cooccurrence)
+    page = (tmp_path / "tables" / "graph.html").read_text(encoding="utf-8")
+    assert f"exograph: {len(memory.graph.papers)} papers, {len(memory.graph.entities)} entities" in page
+    assert "NCBIGene:7422" in page
+    warned = [d.kind for d in tables.graph.diagnostics.items]
+    assert warned.count("entity-level-view") == 2 and "output-not-written" not in warned
+
+
+def test_graphml_full_asks_for_the_memory_plan(tmp_path: Path) -> None:
+    from exograph.errors import UsageError
+
+    with pytest.raises(UsageError, match="--plan memory"):
+        build([SEEDS], tmp_path / "out", plan="tables", graphml_full=True)

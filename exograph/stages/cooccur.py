@@ -22,7 +22,7 @@ from ..rdf import NodeIris, cooccurrence_text
 from ..tables import read_table, read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
+from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
 
 __all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
 
@@ -113,6 +113,10 @@ def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
     targets = candidates["b"].take(index).to_pylist()
     supporting = [tuple(sorted(papers)) for papers in candidates["papers"].take(index).to_pylist()]
     edges = edge_records(sources, targets, stats, layout.total, supporting)
+    # The edges also as a table, for the entity-level GraphML and HTML (:mod:`exograph.stages.view`).
+    kept = {"a": sources, "b": targets, "n": stats["a"], "na": stats["na"], "nb": stats["nb"]}
+    kept |= {"p": stats["p"], "q": stats["p_adjusted"], "papers": supporting}
+    write_table(pa.table(kept, schema=EDGE_SCHEMA), layout.part("cooccurrence", "edges", bucket))
     report = TaskReport()
     report.statements = write_shard(layout.shard("cooccurrence", bucket), cooccurrence_text(edges, NodeIris()))
     report.counts["co_occurs_with"] = len(edges)

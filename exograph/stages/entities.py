@@ -10,8 +10,6 @@ the papers linking each entity once papers are merged, and writes
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +18,7 @@ from ..rdf import NodeIris, entity_text, paper_count_text
 from ..tables import read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, LINK_SCHEMA, LIST_FIELDS, TYPE_SCHEMA, entity_types
+from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, LINK_SCHEMA, TYPE_SCHEMA, entity_node, entity_table, entity_types
 
 __all__ = ["counts_task", "entities_task"]
 
@@ -32,7 +30,7 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
     report = TaskReport()
     nodes: dict[str, EntityNode] = {}
     for row in table.sort_by([("chunk", "ascending")]).to_pylist():  # stable: a chunk's own order is kept
-        node = _node(row)
+        node = entity_node(row)
         ours = nodes.get(node.key)
         if ours is None:
             nodes[node.key] = node
@@ -60,17 +58,11 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
         "label": [nodes[k].label for k in keys],
     }
     write_table(pa.table(types, schema=TYPE_SCHEMA), layout.part("entities", "types", bucket))
+    # The merged nodes, for the entity-level GraphML and HTML (:mod:`exograph.stages.view`).
+    write_table(entity_table((nodes[k] for k in keys), 0), layout.part("entities", "nodes", bucket))
     report.counts["entities"] = len(keys)
     report.counts["several_names"] = sum(1 for node in nodes.values() if len(node.names) > 1)
     return report
-
-
-def _node(row: dict[str, Any]) -> EntityNode:
-    node = EntityNode(key=row["key"], type=row["type"], curie=row["curie"])
-    node.names = dict(zip(row["names"], row["name_counts"], strict=True))
-    for name in LIST_FIELDS:
-        setattr(node, name, dict.fromkeys(row[name]))
-    return node
 
 
 def counts_task(layout: Layout, bucket: int) -> TaskReport:

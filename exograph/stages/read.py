@@ -17,7 +17,7 @@ from ..models import Mention, Relation
 from ..plan import Chunk, read_chunk
 from ..tables import bucket_rows, split_by_bucket, write_table
 from . import Layout, TaskReport
-from .schemas import ENTITY_SCHEMA, IDS_SCHEMA, LIST_FIELDS, PAPER_SCHEMA
+from .schemas import IDS_SCHEMA, PAPER_SCHEMA, entity_table
 
 if TYPE_CHECKING:
     from ..errors import InputError
@@ -78,17 +78,6 @@ def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
 
 
 def _write_entities(layout: Layout, index: int, part: KnowledgeGraph) -> None:
-
-    columns: dict[str, list[Any]] = {name: [] for name in ENTITY_SCHEMA.names}
-    for node in part.entities.values():
-        columns["key"].append(node.key)
-        columns["chunk"].append(index)
-        columns["type"].append(node.type)
-        columns["curie"].append(node.curie)
-        columns["names"].append(list(node.names))
-        columns["name_counts"].append(list(node.names.values()))
-        for name in LIST_FIELDS:
-            columns[name].append(list(getattr(node, name)))
-    table = pa.table(columns, schema=ENTITY_SCHEMA)
+    table = entity_table(part.entities.values(), index)
     for bucket, piece in enumerate(split_by_bucket(table, bucket_rows(table["key"], layout.buckets), layout.buckets)):
         write_table(piece, layout.bucket_file("read", "entities", bucket, index))

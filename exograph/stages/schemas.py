@@ -7,8 +7,12 @@ This module is imported only by the out-of-core plan, so pyarrow is too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pyarrow as pa
 
+from ..graph import EntityNode
 from ..tables import read_tables
 from . import Layout
 
@@ -17,6 +21,7 @@ __all__ = [
     "CANDIDATE_SCHEMA",
     "COUNT_SCHEMA",
     "DIRECT_SCHEMA",
+    "EDGE_SCHEMA",
     "ENTITY_SCHEMA",
     "HISTOGRAM_SCHEMA",
     "IDS_SCHEMA",
@@ -25,6 +30,8 @@ __all__ = [
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
     "TYPE_SCHEMA",
+    "entity_node",
+    "entity_table",
     "entity_types",
     "paper_counts",
 ]
@@ -88,6 +95,36 @@ CANDIDATE_SCHEMA = pa.schema(
     ]
 )
 HISTOGRAM_SCHEMA = pa.schema([("p", pa.float64()), ("n", pa.int64())])
+
+# -- cooccurrence: the edges that pass, for the entity-level GraphML and HTML ---------------------------------
+#: A candidate's columns with its adjusted p-value (``q``) before its papers.
+EDGE_SCHEMA = pa.schema(
+    [*(f for f in CANDIDATE_SCHEMA if f.name != "papers"), ("q", pa.float64()), ("papers", _STRINGS)]
+)
+
+
+def entity_table(nodes: Iterable[EntityNode], chunk: int) -> pa.Table:
+    """Entity nodes as rows of :data:`ENTITY_SCHEMA` (``chunk``: where they were read, for merging in order)."""
+    columns: dict[str, list[Any]] = {name: [] for name in ENTITY_SCHEMA.names}
+    for node in nodes:
+        columns["key"].append(node.key)
+        columns["chunk"].append(chunk)
+        columns["type"].append(node.type)
+        columns["curie"].append(node.curie)
+        columns["names"].append(list(node.names))
+        columns["name_counts"].append(list(node.names.values()))
+        for name in LIST_FIELDS:
+            columns[name].append(list(getattr(node, name)))
+    return pa.table(columns, schema=ENTITY_SCHEMA)
+
+
+def entity_node(row: dict[str, Any]) -> EntityNode:
+    """The entity node of one :data:`ENTITY_SCHEMA` row (no papers: they are counted apart)."""
+    node = EntityNode(key=row["key"], type=row["type"], curie=row["curie"])
+    node.names = dict(zip(row["names"], row["name_counts"], strict=True))
+    for name in LIST_FIELDS:
+        setattr(node, name, dict.fromkeys(row[name]))
+    return node
 
 
 def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:

@@ -15,13 +15,17 @@ from .summary import write_summary_json, write_summary_markdown
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
+    from ..statements import Statements
 
 __all__ = [
     "DEFAULT_OUTPUTS",
     "FILE_NAMES",
     "OUTPUT_FORMATS",
+    "RDF_OUTPUTS",
+    "RDF_WRITERS",
     "WRITERS",
     "OutputFormat",
+    "RdfOutput",
     "read_graphml",
     "write_graphml",
     "write_html",
@@ -50,9 +54,23 @@ OutputFormat = Literal[
     "summary-md",
 ]
 OUTPUT_FORMATS: Final[tuple[OutputFormat, ...]] = get_args(OutputFormat)
+#: The outputs that hold the graph's statements: written from a :class:`~exograph.statements.Statements`
+#: (which a large build reads from one materialised file and a background co-occurrence job).
+RdfOutput = Literal["turtle", "ntriples", "nquads", "nquads-shards", "trig"]
+RDF_OUTPUTS: Final[tuple[RdfOutput, ...]] = get_args(RdfOutput)
 Writer = Callable[["KnowledgeGraph", Destination], None]
+RdfWriter = Callable[["KnowledgeGraph | Statements", Destination], None]
+
+RDF_WRITERS: Final[dict[RdfOutput, RdfWriter]] = {
+    "turtle": write_turtle,
+    "ntriples": write_ntriples,
+    "nquads": write_nquads,
+    "nquads-shards": write_nquads_shards,
+    "trig": write_trig,
+}
 
 WRITERS: Final[dict[OutputFormat, Writer]] = {
+    # The RDF writers again (a dict is invariant in its values' type: RDF_WRITERS' take more than a graph).
     "turtle": write_turtle,
     "ntriples": write_ntriples,
     "nquads": write_nquads,

@@ -179,7 +179,7 @@ def _view_data(kg: KnowledgeGraph, *, max_nodes: int, title: str) -> dict[str, A
 def render_html(kg: KnowledgeGraph, *, max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None) -> str:
     """The page as a string."""
     if title is None:
-        title = f"exograph: {len(kg.papers)} papers, {len(kg.entities)} entities"
+        title = f"exograph: {kg.paper_number()} papers, {len(kg.entities)} entities"
     template = resources.files("exograph").joinpath("templates/view.html").read_text(encoding="utf-8")
     js, css = _vis_assets()
     data = _view_data(kg, max_nodes=max_nodes, title=title)

@@ -34,6 +34,7 @@ from ..errors import WriteError
 from ..iris import RDF_PREFIXES
 from ..rdf import chunk_stream, nquads_chunks, ntriples_chunks
 from ..rdfconvert import FORMATS, convert
+from ..statements import Statements
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
@@ -46,7 +47,7 @@ RdfTarget = Literal["turtle", "ntriples", "nquads", "trig"]
 CHILD_PROCESS_MIN_PAPERS: Final = 2000
 
 
-def write_turtle(kg: KnowledgeGraph, dest: Destination) -> None:
+def write_turtle(kg: KnowledgeGraph | Statements, dest: Destination) -> None:
     """Turtle with the standard prefixes; papers' named graphs are merged into one graph.
 
     >>> import io, exograph
@@ -58,44 +59,45 @@ def write_turtle(kg: KnowledgeGraph, dest: Destination) -> None:
     _write(kg, dest, "turtle")
 
 
-def write_ntriples(kg: KnowledgeGraph, dest: Destination) -> None:
+def write_ntriples(kg: KnowledgeGraph | Statements, dest: Destination) -> None:
     """N-Triples, one statement a line: the format bulk loaders and ``grep`` like best."""
     _write(kg, dest, "ntriples")
 
 
-def write_nquads(kg: KnowledgeGraph, dest: Destination) -> None:
+def write_nquads(kg: KnowledgeGraph | Statements, dest: Destination) -> None:
     """N-Quads: every statement with the named graph of the paper it comes from."""
     _write(kg, dest, "nquads")
 
 
-def write_trig(kg: KnowledgeGraph, dest: Destination) -> None:
+def write_trig(kg: KnowledgeGraph | Statements, dest: Destination) -> None:
     """TriG: one named graph per paper, so a paper's statements can be traced and replaced."""
     _write(kg, dest, "trig")
 
 
 def _source(
-    kg: KnowledgeGraph, target: RdfTarget, *, cooccurrence: bool = True
+    statements: Statements, target: RdfTarget, *, cooccurrence: bool = True
 ) -> tuple[Literal["ntriples", "nquads"], Iterator[bytes] | None]:
     """Which text feeds the serialiser: the materialised N-Quads file (None) or freshly generated chunks."""
-    if kg.rdf_cache is not None:
+    if statements.cache is not None:
         return "nquads", None
     if target in ("nquads", "trig"):
-        return "nquads", nquads_chunks(kg)
-    return "ntriples", ntriples_chunks(kg, cooccurrence=cooccurrence)
+        return "nquads", nquads_chunks(statements)
+    return "ntriples", ntriples_chunks(statements, cooccurrence=cooccurrence)
 
 
-def _write(kg: KnowledgeGraph, dest: Destination, target: RdfTarget) -> None:
-    if isinstance(dest, (str, os.PathLike)) and len(kg.papers) >= CHILD_PROCESS_MIN_PAPERS:
-        _write_in_child(kg, dest, target)
+def _write(source: KnowledgeGraph | Statements, dest: Destination, target: RdfTarget) -> None:
+    statements = Statements.of(source)
+    if isinstance(dest, (str, os.PathLike)) and len(statements.graph.papers) >= CHILD_PROCESS_MIN_PAPERS:
+        _write_in_child(statements, dest, target)
         return
     prefixes = RDF_PREFIXES if target in ("turtle", "trig") else None
-    source, chunks = _source(kg, target)
+    kind, chunks = _source(statements, target)
     with open_destination(dest) as handle:
         if chunks is None:
-            statements = parse(path=str(kg.rdf_cache), format=RdfFormat.N_QUADS, lenient=True)
+            parsed = parse(path=str(statements.cache), format=RdfFormat.N_QUADS, lenient=True)
         else:
-            statements = parse(chunk_stream(chunks), format=FORMATS[source], lenient=True)
-        convert(statements, handle, target, prefixes, drop_graphs=source == "nquads")
+            parsed = parse(chunk_stream(chunks), format=FORMATS[kind], lenient=True)
+        convert(parsed, handle, target, prefixes, drop_graphs=kind == "nquads")
 
 
 _CHILD: Final = (
@@ -105,17 +107,17 @@ _CHILD: Final = (
 )
 
 
-def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: RdfTarget) -> None:
+def _write_in_child(statements: Statements, dest: str | os.PathLike[str], target: RdfTarget) -> None:
     """Generate here, serialise in a child Python running :func:`exograph.rdfconvert.main`; the file appears only if both succeed.
 
     When the co-occurrence statements are being written by the background
-    job (:meth:`KnowledgeGraph.finalize_in_background`), a second serialiser
+    job (:mod:`exograph.background`), a second serialiser
     converts them as soon as they are ready, while the first is still busy
     with the papers, and its output is appended: Turtle and N-Triples
     documents can be concatenated once the prefixes are declared at the top.
     """
-    split = kg.rdf_cache is None and target in ("turtle", "ntriples") and kg.cooccurrence_job() is not None
-    source, chunks = _source(kg, target, cooccurrence=not split)
+    job = statements.job() if statements.cache is None and target in ("turtle", "ntriples") else None
+    source, chunks = _source(statements, target, cooccurrence=job is None)
     command = [
         sys.executable,
         "-c",
@@ -126,13 +128,11 @@ def _write_in_child(kg: KnowledgeGraph, dest: str | os.PathLike[str], target: Rd
     ]
     with atomic_path(dest) as tmp, open(tmp, "wb") as out, tempfile.TemporaryFile() as errors:
         second: _Second | None = None
-        if split:
-            job = kg.cooccurrence_job()
-            assert job is not None
+        if job is not None:
             second = _Second([*command, "fragment"], job[0], job[1], Path(f"{tmp}.cooccurrence"))
         try:
             if chunks is None:
-                with open(str(kg.rdf_cache), "rb") as cached:
+                with open(str(statements.cache), "rb") as cached:
                     status = subprocess.run(command, stdin=cached, stdout=out, stderr=errors, check=False).returncode
             else:
                 child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=errors, env=_child_env())

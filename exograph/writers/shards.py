@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Final
 
 from pyoxigraph import RdfFormat, parse, serialize
 
-from .. import __version__
 from ..atomic import Destination, atomic_dir
 from ..errors import WriteError
 from ..rdf import nquads_chunks, text_chunks
+from ..version import __version__
 
 if TYPE_CHECKING:
     from ..graph import KnowledgeGraph
+    from ..statements import Statements
 
 __all__ = [
     "MANIFEST",
@@ -45,7 +46,9 @@ SHARD_STATEMENTS: Final = 500_000
 MANIFEST: Final = "manifest.json"
 
 
-def write_nquads_shards(kg: KnowledgeGraph, dest: Destination, *, statements_per_shard: int | None = None) -> None:
+def write_nquads_shards(
+    kg: KnowledgeGraph | Statements, dest: Destination, *, statements_per_shard: int | None = None
+) -> None:
     """Write ``dest/part-NNNNN.nq.gz`` and ``dest/manifest.json`` (``dest`` is a folder)."""
     if not isinstance(dest, (str, os.PathLike)):
         raise WriteError("N-Quads shards are several files: give a folder, not an open handle", path="<handle>")
