@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -165,6 +167,49 @@ def test_cooccurrence_fragment_appended_without_sendfile(
     assert (tmp_path / "copied" / "graph.ttl").read_bytes() == (tmp_path / "kernel" / "graph.ttl").read_bytes()
     if sendfile != "missing":
         assert len(calls) == 2
+
+
+def test_late_cooccurrence_serialiser_outlives_the_job_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the co-occurrence job ends after the writer started, its serialiser still runs to the end.
+
+    The job's pool shuts down as soon as the job is done; a serialiser started from the pool's own thread
+    got the kernel's parent-death SIGKILL when that thread ended (seen in CI under load).
+    """
+    import time
+
+    import exograph.background as background
+    import exograph.writers.rdf as rdf_writers
+
+    corpus = _corpus(tmp_path / "in")
+    options = {"outputs": ["turtle"], "store": False, "incremental": False, "min_papers": 1, "max_p": 1.0}
+    build([corpus], tmp_path / "prompt", **options)  # type: ignore[arg-type]
+    monkeypatch.setattr(rdf_writers, "CHILD_PROCESS_MIN_PAPERS", 0)
+    written = background.write_cooccurrence_text
+
+    def late(*args: object, **kwargs: object) -> None:  # runs in the forked job: done after the writer starts
+        time.sleep(1.5)
+        written(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(background, "write_cooccurrence_text", late)
+    # The kernel's parent is the thread that started a child: it must still be there when the child ends.
+    starters: list[tuple[threading.Thread, bool]] = []
+
+    class Recording(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, args: list[str], *rest: object, **kwargs: object) -> None:
+            super().__init__(args, *rest, **kwargs)  # type: ignore[arg-type]
+            self.starter = threading.current_thread() if args[-1] == "fragment" else None
+
+        def wait(self, timeout: float | None = None) -> int:
+            status = super().wait(timeout)
+            if self.starter is not None:
+                starters.append((self.starter, self.starter.is_alive()))
+            return status
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    build([corpus], tmp_path / "late", **options)  # type: ignore[arg-type]
+    assert starters, "the co-occurrence statements had no serialiser of their own"
+    assert all(alive for _, alive in starters), [thread.name for thread, _ in starters]
+    assert (tmp_path / "late" / "graph.ttl").read_bytes() == (tmp_path / "prompt" / "graph.ttl").read_bytes()
 
 
 def test_child_process_serialiser_error_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,40 +155,53 @@ def _write_in_child(statements: Statements, dest: str | os.PathLike[str], target
 
 
 class _Second:
-    """The serialiser of the co-occurrence statements, started when the background job has written them."""
+    """The serialiser of the co-occurrence statements, started when the background job has written them.
+
+    The child is started and waited for by a thread of its own that lives until the child ends. It must
+    not be started from the job's done-callback: that runs in the process pool's manager thread, which
+    ends when the pool shuts down, and Linux delivers a child's parent-death signal
+    (:func:`exograph.processes.die_with_parent`) when the *thread* that started it ends, so the child
+    was killed mid-write whenever it outlived the pool.
+    """
 
     def __init__(self, command: list[str], job: Future[Any], text: Path, out: Path) -> None:
         self.command, self.text, self.out = command, text, out
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
-        self.started = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
+        self.status: int | None = None
         self.failure: BaseException | None = None
-        job.add_done_callback(self._start)
+        self._lock = threading.Lock()
+        self._closing = False
+        self.thread = threading.Thread(target=self._run, args=(job,), name="exograph-rdf-second", daemon=True)
+        self.thread.start()
 
-    def _start(self, job: Future[Any]) -> None:
+    def _run(self, job: Future[Any]) -> None:
         try:
             job.result()
-            with open(self.text, "rb") as source, open(self.out, "wb") as target:
-                self.child = subprocess.Popen(
-                    self.command, stdin=source, stdout=target, stderr=self.errors, env=_child_env()
-                )
+            with self._lock:
+                if self._closing:
+                    return
+                with open(self.text, "rb") as source, open(self.out, "wb") as target:
+                    self.child = subprocess.Popen(
+                        self.command, stdin=source, stdout=target, stderr=self.errors, env=_child_env()
+                    )
+            self.status = self.child.wait()
         except BaseException as exc:  # re-raised in wait(), in the thread that writes the file
             self.failure = exc
-        finally:
-            self.started.set()
 
     def wait(self) -> tuple[int, Path]:
-        self.started.wait()
+        self.thread.join()
         if self.failure is not None:
             raise self.failure
-        assert self.child is not None
-        return self.child.wait(), self.out
+        assert self.status is not None
+        return self.status, self.out
 
     def close(self) -> None:
-        self.started.wait()
-        if self.child is not None and self.child.poll() is None:
-            self.child.kill()
-            self.child.wait()
+        with self._lock:
+            self._closing = True
+            if self.child is not None and self.child.poll() is None:
+                self.child.kill()
+        self.thread.join()
         self.errors.close()
         self.out.unlink(missing_ok=True)
 
