@@ -26,6 +26,7 @@ from .textio import STDIN
 
 __all__ = [
     "CHUNK_BYTES",
+    "CHUNK_DOCUMENTS",
     "Chunk",
     "ChunkReport",
     "absorb_in_order",
@@ -38,6 +39,12 @@ __all__ = [
 
 #: Files larger than this are cut into chunks of about this size (where their format allows it).
 CHUNK_BYTES: Final = 32 << 20
+#: ... and into chunks of at most this many documents: a task's memory grows with the papers it holds, and
+#: some files hold far more papers per byte than others (a relation row is 40 bytes, a paper's concepts 2 KB).
+CHUNK_DOCUMENTS: Final = 20_000
+#: Bulk files above this size are cut (or, gzipped, spilled into pieces) whatever ``CHUNK_BYTES`` says: a
+#: gzipped relation file holds tens of thousands of papers per megabyte.
+_SMALL_BYTES: Final = 1 << 20
 #: Formats whose documents can be cut apart between lines (PubTator: blank lines; bulk rows: a new PMID).
 _SPLITTABLE: Final = frozenset({"pubtator", "pubtator3-bulk"})
 
@@ -74,14 +81,17 @@ def partition(
     input_format: InputFormat | None,
     *,
     chunk_bytes: int | None = None,
+    chunk_documents: int | None = None,
     scratch: Path | None = None,
 ) -> list[Chunk]:
-    """Chunks for the input files, in file order; large line-based files are cut between documents.
+    """Chunks for the input files, in file order; large line-based files are cut between documents, into
+    chunks of about ``chunk_bytes`` and at most ``chunk_documents`` documents.
 
     A gzipped bulk file cannot be cut by byte ranges: given a ``scratch`` folder (on a path every worker
     sees), it is decompressed once, as a stream, into pieces there, each a chunk of its own.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    documents = chunk_documents or CHUNK_DOCUMENTS
     chunks: list[Chunk] = []
     for source in files:
         path = str(source)
@@ -93,15 +103,15 @@ def partition(
         except OSError:
             size = 0
         gzipped = size > 0 and is_gzip(path)
-        big = size > (chunk_bytes // 8 if gzipped else chunk_bytes)
         fmt = input_format
-        if big and fmt is None:
+        if fmt is None and size > _cut_above("pubtator3-bulk", gzipped, chunk_bytes):
             fmt = sniff(path)
+        big = size > _cut_above(fmt, gzipped, chunk_bytes)
         if not big or fmt not in _SPLITTABLE:
             chunks.append(Chunk(path, input_format, index=len(chunks)))
         elif gzipped and scratch is not None and fmt == "pubtator3-bulk":
             try:
-                pieces = list(_spill(path, chunk_bytes, scratch, len(chunks)))
+                pieces = list(_spill(path, chunk_bytes, documents, scratch, len(chunks)))
             except InputError:
                 pieces = []  # a broken stream: read whole, so the failure is reported for the file and line
             if not pieces:
@@ -111,7 +121,7 @@ def partition(
         elif gzipped:
             chunks.append(Chunk(path, input_format, index=len(chunks)))
         else:
-            for start, end, first_line in _boundaries(path, fmt, chunk_bytes):
+            for start, end, first_line in _boundaries(path, fmt, chunk_bytes, documents):
                 chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
     return chunks
 
@@ -125,10 +135,20 @@ def worth_cutting(path: str | Path, input_format: InputFormat | None, *, chunk_b
     except OSError:
         return False
     gzipped = size > 0 and is_gzip(name)
-    if size <= (chunk_bytes // 8 if gzipped else chunk_bytes):
+    if size <= _cut_above("pubtator3-bulk", gzipped, chunk_bytes):  # the lowest of the thresholds
         return False
     fmt = input_format or sniff(name)
+    if size <= _cut_above(fmt, gzipped, chunk_bytes):
+        return False
     return fmt == "pubtator3-bulk" if gzipped else fmt in _SPLITTABLE
+
+
+def _cut_above(fmt: InputFormat | None, gzipped: bool, chunk_bytes: int) -> int:
+    """The size above which a file is cut: a chunk's bytes, or less for bulk rows, which hold far more papers
+    per byte (a relation row is 40 bytes; gzip shrinks rows about tenfold)."""
+    if fmt != "pubtator3-bulk":
+        return chunk_bytes // 8 if gzipped else chunk_bytes
+    return min(_SMALL_BYTES, chunk_bytes // 8 if gzipped else chunk_bytes)
 
 
 def sniff(path: str) -> InputFormat | None:
@@ -140,14 +160,17 @@ def sniff(path: str) -> InputFormat | None:
         return None
 
 
-def _spill(path: str, chunk_bytes: int, scratch: Path, first_index: int) -> Iterator[tuple[Path, int]]:
-    """Decompress a bulk file into pieces of about ``chunk_bytes`` that end where a PMID's rows end."""
+def _spill(
+    path: str, chunk_bytes: int, chunk_documents: int, scratch: Path, first_index: int
+) -> Iterator[tuple[Path, int]]:
+    """Decompress a bulk file into pieces of about ``chunk_bytes`` (at most ``chunk_documents`` PMIDs) that end
+    where a PMID's rows end."""
     import gzip
 
     scratch.mkdir(parents=True, exist_ok=True)
     line = 0
     piece_first = 1
-    written = 0
+    written = documents = 0
     previous = b""
     number = first_index
     out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115 - closed as each piece fills
@@ -156,12 +179,14 @@ def _spill(path: str, chunk_bytes: int, scratch: Path, first_index: int) -> Iter
             for raw in stream:
                 line += 1
                 key = raw.split(b"\t", 1)[0]
-                if written >= chunk_bytes and key != previous:
-                    out.close()
-                    yield Path(out.name), piece_first
-                    number += 1
-                    out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
-                    piece_first, written = line, 0
+                if key != previous:
+                    if written >= chunk_bytes or documents >= chunk_documents:
+                        out.close()
+                        yield Path(out.name), piece_first
+                        number += 1
+                        out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
+                        piece_first, written, documents = line, 0, 0
+                    documents += 1
                 out.write(raw)
                 written += len(raw)
                 previous = key
@@ -180,10 +205,11 @@ def is_gzip(path: str) -> bool:
         return False  # unreadable: read whole, so the reader reports it
 
 
-def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int) -> list[tuple[int, int, int]]:
-    """Byte ranges of about ``chunk_bytes`` that end where a document ends, with their first line numbers."""
+def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int, chunk_documents: int) -> list[tuple[int, int, int]]:
+    """Byte ranges of about ``chunk_bytes`` (at most ``chunk_documents`` documents) that end where a document
+    ends, with their first line numbers."""
     out: list[tuple[int, int, int]] = []
-    start, line, lines_before = 0, 0, 0
+    start, line, lines_before, documents = 0, 0, 0, 0
     position = 0
     previous_key = b""
     with open(path, "rb") as handle:
@@ -191,12 +217,18 @@ def _boundaries(path: str, fmt: InputFormat, chunk_bytes: int) -> list[tuple[int
             line += 1
             key = raw.split(b"\t", 1)[0].split(b"|", 1)[0]
             boundary = (fmt == "pubtator" and not raw.strip()) or (fmt == "pubtator3-bulk" and key != previous_key)
-            if boundary and position - start >= chunk_bytes:
+            if boundary:
+                # A blank line ends a PubTator document; a new PMID starts a bulk one (the first PMID counts
+                # here too, so both count the documents before the cut).
+                documents += 1
+            before = documents if fmt == "pubtator" else documents - 1  # documents ended before this line's end
+            if boundary and (position - start >= chunk_bytes or before >= chunk_documents):
                 cut = position + len(raw) if fmt == "pubtator" else position
                 first = lines_before + 1
                 out.append((start, cut, first))
                 lines_before = line if fmt == "pubtator" else line - 1
                 start = cut
+                documents = 0 if fmt == "pubtator" else 1
             previous_key = key
             position += len(raw)
     out.append((start, position, lines_before + 1))

@@ -120,3 +120,48 @@ def test_the_local_engine_reads_a_large_bulk_file_a_chunk_at_a_time_with_the_sam
     cut = build(list(bulk), tmp_path / "cut", **options)  # type: ignore[arg-type]
     assert cut.parsed == whole.parsed == 2 and cut.files == whole.files == 2
     assert (tmp_path / "whole" / "graph.nt").read_bytes() == (tmp_path / "cut" / "graph.nt").read_bytes()
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_pieces_hold_at_most_so_many_papers_whatever_their_bytes(
+    bulk: tuple[Path, Path], tmp_path: Path, gzipped: bool
+) -> None:
+    """A relation file holds fifty times more papers per byte than a concept file: pieces are cut by papers
+    too, so that no task holds more than ``chunk_documents`` of them."""
+    from exograph.plan import partition
+
+    relations = bulk[1]
+    if not gzipped:
+        plain = tmp_path / "relation2pubtator3.tsv"
+        plain.write_bytes(gzip.decompress(relations.read_bytes()))
+        relations = plain
+    rows = gzip.decompress(bulk[1].read_bytes()).decode().splitlines(keepends=True)
+    size = relations.stat().st_size  # just above the size threshold, so that only the papers cut the file
+    chunk_bytes = 8 * (size - 1) if gzipped else size - 1
+    chunks = partition([relations], None, chunk_bytes=chunk_bytes, chunk_documents=40, scratch=tmp_path / "scratch")
+    papers = len({row.split("\t", 1)[0] for row in rows})
+    assert len(chunks) == -(-papers // 40)
+    pieces = []
+    for chunk in chunks:
+        with open(chunk.path, "rb") as handle:
+            handle.seek(chunk.start)
+            text = handle.read(None if chunk.end is None else chunk.end - chunk.start).decode()
+        lines = text.splitlines(keepends=True)
+        assert rows[chunk.first_line - 1] == lines[0]  # line numbers count from the file's start
+        assert len({line.split("\t", 1)[0] for line in lines}) <= 40
+        pieces.append(text)
+    assert "".join(pieces) == "".join(rows)
+
+
+def test_pubtator_chunks_hold_at_most_so_many_documents(tmp_path: Path) -> None:
+    from exograph.plan import partition
+
+    documents = [f"{100 + i}|t|Title {i}\n{100 + i}|a|Abstract {i}.\n\n" for i in range(95)]
+    path = tmp_path / "many.pubtator"
+    path.write_text("".join(documents))
+    chunks = partition([path], "pubtator", chunk_bytes=1, chunk_documents=10)
+    assert len(chunks) == 95  # a byte each: one document a chunk
+    chunks = partition([path], "pubtator", chunk_bytes=path.stat().st_size - 1, chunk_documents=10)
+    texts = [path.read_bytes()[c.start : c.end].decode() for c in chunks]
+    assert [t.count("|t|") for t in texts] == [10] * 9 + [5]
+    assert "".join(texts) == "".join(documents)
