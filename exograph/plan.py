@@ -164,7 +164,12 @@ def _spill(
     path: str, chunk_bytes: int, chunk_documents: int, scratch: Path, first_index: int
 ) -> Iterator[tuple[Path, int]]:
     """Decompress a bulk file into pieces of about ``chunk_bytes`` (at most ``chunk_documents`` PMIDs) that end
-    where a PMID's rows end."""
+    where a PMID's rows end.
+
+    This runs in the driver before any read task can start, so it works a block of lines at a time: a block
+    that cannot hold a cut is written whole (its PMIDs counted by NumPy), and only the block where a piece
+    ends is looked at line by line. The pieces are those a line-by-line pass would cut.
+    """
     import gzip
 
     scratch.mkdir(parents=True, exist_ok=True)
@@ -176,25 +181,87 @@ def _spill(
     out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115 - closed as each piece fills
     try:
         with gzip.open(path, "rb") as stream:
-            for raw in stream:
-                line += 1
-                key = raw.split(b"\t", 1)[0]
-                if key != previous:
-                    if written >= chunk_bytes or documents >= chunk_documents:
-                        out.close()
-                        yield Path(out.name), piece_first
-                        number += 1
-                        out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
-                        piece_first, written, documents = line, 0, 0
-                    documents += 1
-                out.write(raw)
-                written += len(raw)
-                previous = key
+            carry = b""
+            while True:
+                block = stream.read(_SPILL_BLOCK)
+                data = carry + block
+                if block:
+                    end = data.rfind(b"\n") + 1
+                    data, carry = data[:end], data[end:]
+                if not data:
+                    if block:
+                        continue
+                    break
+                lines, starts, last = _document_starts(data, previous)
+                if written + len(data) < chunk_bytes and documents + starts <= chunk_documents:
+                    out.write(data)
+                    written += len(data)
+                    documents += starts
+                    line += lines
+                    previous = last
+                    continue
+                for raw in _lines(data):
+                    line += 1
+                    key = _key(raw)
+                    if key != previous:
+                        if written >= chunk_bytes or documents >= chunk_documents:
+                            out.close()
+                            yield Path(out.name), piece_first
+                            number += 1
+                            out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
+                            piece_first, written, documents = line, 0, 0
+                        documents += 1
+                    out.write(raw)
+                    written += len(raw)
+                    previous = key
     except (OSError, EOFError) as exc:
         out.close()
         raise InputError(f"broken gzip stream: {exc}", path=path, line=line + 1) from None
     out.close()
     yield Path(out.name), piece_first
+
+
+#: Decompressed bytes the spill looks at together.
+_SPILL_BLOCK: Final = 1 << 20
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The lines of ``data``, each with its newline (split at ``\\n`` only, as a file is iterated)."""
+    parts = data.split(b"\n")
+    last = parts.pop()
+    for part in parts:
+        yield part + b"\n"
+    if last:
+        yield last
+
+
+def _document_starts(data: bytes, previous: bytes) -> tuple[int, int, bytes]:
+    """How many lines ``data`` holds, how many of them start a new document (a PMID other than the line
+    before's; ``previous`` is the key of the line before ``data``), and the last line's key.
+
+    Vectorised, as this runs on every byte of a bulk file: each line's first bytes up to a tab or line end
+    are compared with the line before's. Keys longer than the window compare by their first bytes only,
+    which can only undercount documents in malformed input.
+    """
+    import numpy as np
+
+    width = 24
+    raw = np.frombuffer(data, dtype=np.uint8)
+    starts = np.flatnonzero(raw == 10) + 1
+    starts = np.concatenate(([0], starts[starts < len(raw)]))
+    padded = np.concatenate((raw, np.full(width, 10, dtype=np.uint8)))
+    windows = padded[starts[:, None] + np.arange(width)]
+    ended = np.logical_or.accumulate((windows == 9) | (windows == 10) | (windows == 13), axis=1)
+    windows[ended] = 0
+    documents = int(np.count_nonzero(np.any(windows[1:] != windows[:-1], axis=1)))
+    first = _key(data)
+    last = _key(data[int(starts[-1]) :])
+    return len(starts), documents + (first != previous), last
+
+
+def _key(line: bytes) -> bytes:
+    """A bulk row's PMID: what comes before its first tab (or its end)."""
+    return line.split(b"\n", 1)[0].split(b"\t", 1)[0].rstrip(b"\r")
 
 
 def is_gzip(path: str) -> bool:

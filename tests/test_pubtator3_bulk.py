@@ -8,6 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exograph.diagnostics import Diagnostics
 from exograph.errors import InputError
@@ -165,3 +167,57 @@ def test_pubtator_chunks_hold_at_most_so_many_documents(tmp_path: Path) -> None:
     texts = [path.read_bytes()[c.start : c.end].decode() for c in chunks]
     assert [t.count("|t|") for t in texts] == [10] * 9 + [5]
     assert "".join(texts) == "".join(documents)
+
+
+def _pieces_line_by_line(text: bytes, chunk_bytes: int, chunk_documents: int) -> list[tuple[bytes, int]]:
+    """What the spill must give, the slow way: a piece ends before a new PMID once it is full."""
+    pieces: list[tuple[bytes, int]] = []
+    current, first, written, documents, previous = b"", 1, 0, 0, b""
+    for number, raw in enumerate(text.splitlines(keepends=True), start=1):
+        key = raw.split(b"\n", 1)[0].split(b"\t", 1)[0]
+        if key != previous:
+            if written >= chunk_bytes or documents >= chunk_documents:
+                pieces.append((current, first))
+                current, first, written, documents = b"", number, 0, 0
+            documents += 1
+        current += raw
+        written += len(raw)
+        previous = key
+    pieces.append((current, first))
+    return pieces
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    documents=st.lists(
+        st.tuples(st.integers(1, 10**12), st.lists(st.text("ab\tc|:;x", max_size=12), min_size=1, max_size=3)),
+        max_size=60,
+    ),
+    chunk_bytes=st.integers(1, 3000),
+    chunk_documents=st.integers(1, 8),
+    block=st.integers(1, 200),
+)
+def test_spilled_pieces_are_those_a_line_by_line_pass_cuts(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    documents: list[tuple[int, list[str]]],
+    chunk_bytes: int,
+    chunk_documents: int,
+    block: int,
+) -> None:
+    """The spill looks at blocks of lines at once (vectorised); its pieces are the line-by-line ones, whatever
+    the block size, PMID lengths (up to 13 digits) and row contents."""
+    import shutil
+
+    import exograph.plan as plan
+
+    text = "".join(f"{pmid}\t{row}\n" for pmid, rows in documents for row in rows).encode()
+    source = tmp_path / "bulk.gz"
+    source.write_bytes(gzip.compress(text))
+    scratch = tmp_path / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    monkeypatch.setattr(plan, "_SPILL_BLOCK", block)
+    pieces = [
+        (path.read_bytes(), first) for path, first in plan._spill(str(source), chunk_bytes, chunk_documents, scratch, 0)
+    ]
+    assert pieces == _pieces_line_by_line(text, chunk_bytes, chunk_documents)
