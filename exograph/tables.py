@@ -1,9 +1,11 @@
 """The out-of-core plan's intermediate tables: Arrow IPC files, cut into buckets by a hash of a key.
 
 A stage writes what the next one needs as columnar tables (``pyarrow``), one
-file per (bucket, producing task), so that every task of the next stage reads
-only its bucket: all rows with the same key (a paper, an entity, an entity pair)
-meet in one task, whatever produced them and on whichever machine. Files are
+file per producing task holding one record batch per bucket, so that every task
+of the next stage reads only its bucket's batch of each file: all rows with the
+same key (a paper, an entity, an entity pair) meet in one task, whatever produced
+them and on whichever machine. (One file per producer and bucket would be
+buckets² files per table: millions for all of PubTator3.) Files are
 Arrow IPC with LZ4 (a fraction of Parquet's cost to write and read back, and
 read by Arrow, Polars, DuckDB alike) and are written atomically, so a task that
 is killed leaves no partial table for a resumed build to trust.
@@ -25,10 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "bucket_of",
     "bucket_rows",
+    "read_bucket",
     "read_table",
     "read_tables",
     "split_by_bucket",
     "string_array",
+    "write_buckets",
     "write_table",
 ]
 
@@ -74,14 +78,35 @@ def split_by_bucket(table: pa.Table, bucket: np.ndarray, buckets: int) -> list[p
 
 def write_table(table: pa.Table, path: Path) -> None:
     """Write ``table`` to ``path`` (Arrow IPC, LZ4), atomically: a reader sees the whole file or none."""
+    _write(path, table.schema, table.to_batches())
+
+
+def write_buckets(table: pa.Table, bucket: np.ndarray, buckets: int, path: Path) -> None:
+    """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding the rows of bucket ``i``
+    in their order (``bucket`` gives each row's); read one back with :func:`read_bucket`."""
+    _write(path, table.schema, [_one_batch(piece) for piece in split_by_bucket(table, bucket, buckets)])
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    batches = table.combine_chunks().to_batches()
+    if not batches:
+        return pa.RecordBatch.from_pylist([], schema=table.schema)
+    (batch,) = batches
+    return batch
+
+
+def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> None:
     import pyarrow as pa
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     with pa.OSFile(str(partial), "wb") as sink:
         options = pa.ipc.IpcWriteOptions(compression="lz4")
-        with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-            writer.write_table(table)
+        with pa.ipc.new_file(sink, schema, options=options) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
     os.replace(partial, path)
 
 
@@ -101,3 +126,17 @@ def read_tables(paths: Sequence[Path], schema: pa.Schema) -> pa.Table:
     if not tables:
         return schema.empty_table()
     return pa.concat_tables(tables)
+
+
+def read_bucket(paths: Sequence[Path], bucket: int, schema: pa.Schema) -> pa.Table:
+    """Bucket ``bucket`` of several files written by :func:`write_buckets`, in the files' order, as one table:
+    only that batch of each file is read."""
+    import pyarrow as pa
+
+    batches = []
+    for path in paths:
+        with pa.memory_map(str(path), "r") as source:
+            batches.append(pa.ipc.open_file(source).get_batch(bucket))
+    if not batches:
+        return schema.empty_table()
+    return pa.Table.from_batches(batches)

@@ -52,14 +52,14 @@ class Layout:
         """A path below the plan's work folder."""
         return Path(self.root).joinpath(*parts)
 
-    def bucket_files(self, stage: str, table: str, bucket: int) -> list[Path]:
-        """Every producer's file of one bucket of a table, in producer order."""
-        folder = self.path(stage, table, f"b{bucket:05d}")
-        return sorted(folder.glob("*.arrow")) if folder.is_dir() else []
+    def bucketed(self, stage: str, table: str, producer: int) -> Path:
+        """The file of a bucketed table one producer task writes (one record batch per bucket)."""
+        return self.path(stage, table, f"p{producer:05d}.arrow")
 
-    def bucket_file(self, stage: str, table: str, bucket: int, producer: int) -> Path:
-        """The file one producer task writes for one bucket of a table."""
-        return self.path(stage, table, f"b{bucket:05d}", f"p{producer:05d}.arrow")
+    def producers(self, stage: str, table: str) -> list[Path]:
+        """Every producer's file of a bucketed table, in producer order."""
+        folder = self.path(stage, table)
+        return sorted(folder.glob("p*.arrow")) if folder.is_dir() else []
 
     def part(self, stage: str, table: str, index: int) -> Path:
         """The one file of a table that task ``index`` of a stage writes (a bucket's, or a producer's)."""

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import NodeIris, cooccurrence_text
-from ..tables import read_table, read_tables, write_table
+from ..tables import read_bucket, read_table, read_tables, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
@@ -30,7 +30,7 @@ __all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
 def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     """Shared papers and Fisher's p for every pair of the bucket; candidates and the low p-values' histogram."""
 
-    pairs = read_tables(layout.bucket_files("papers", "pairs", bucket), PAIR_SCHEMA)
+    pairs = read_bucket(layout.producers("papers", "pairs"), bucket, PAIR_SCHEMA)
     grouped = pairs.group_by(["a", "b"]).aggregate([("paper", "count")])
     counts = paper_counts(layout)
     grouped = grouped.join(counts.rename_columns(["a", "na"]), keys="a", join_type="inner")
@@ -126,7 +126,7 @@ def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
 def direct_task(layout: Layout, bucket: int) -> TaskReport:
     """Relation triples of the bucket, each once (sorted)."""
 
-    triples = read_tables(layout.bucket_files("papers", "direct", bucket), DIRECT_SCHEMA)["triple"]
+    triples = read_bucket(layout.producers("papers", "direct"), bucket, DIRECT_SCHEMA)["triple"]
     distinct = sorted(pc.unique(triples).to_pylist()) if len(triples) else []
     report = TaskReport()
     report.statements = write_shard(layout.shard("direct", bucket), (f"{t} .\n" for t in distinct))

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from ..graph import EntityNode
 from ..rdf import NodeIris, entity_text, paper_count_text
-from ..tables import read_tables, write_table
+from ..tables import read_bucket, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, LINK_SCHEMA, TYPE_SCHEMA, entity_node, entity_table, entity_types
@@ -26,7 +26,7 @@ __all__ = ["counts_task", "entities_task"]
 def entities_task(layout: Layout, bucket: int) -> TaskReport:
     """Merge the bucket's entities; write their statements (``exo:paperCount`` comes later) and their types."""
 
-    table = read_tables(layout.bucket_files("read", "entities", bucket), ENTITY_SCHEMA)
+    table = read_bucket(layout.producers("read", "entities"), bucket, ENTITY_SCHEMA)
     report = TaskReport()
     nodes: dict[str, EntityNode] = {}
     for row in table.sort_by([("chunk", "ascending")]).to_pylist():  # stable: a chunk's own order is kept
@@ -68,7 +68,7 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
 def counts_task(layout: Layout, bucket: int) -> TaskReport:
     """Papers per entity of the bucket (from the merged papers' links): ``exo:paperCount`` and the counts table."""
 
-    links = read_tables(layout.bucket_files("papers", "links", bucket), LINK_SCHEMA)
+    links = read_bucket(layout.producers("papers", "links"), bucket, LINK_SCHEMA)
     grouped = links.group_by("entity").aggregate([("paper", "count")])
     found = dict(zip(grouped["entity"].to_pylist(), grouped["paper_count"].to_pylist(), strict=True))
     keys = entity_types(layout, range(bucket, bucket + 1))["key"].to_pylist()

@@ -23,7 +23,7 @@ from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper
 from ..rdf import NodeIris, paper_graph_iri, paper_text
-from ..tables import bucket_of, bucket_rows, read_tables, split_by_bucket, string_array, write_table
+from ..tables import bucket_of, bucket_rows, read_bucket, string_array, write_buckets, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .read import RELATIONS, SPANS
@@ -46,7 +46,8 @@ class _Stubs(dict[str, EntityNode]):
 def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
     """The bucket's paper records in chunk order, moved in and out by the identity pass."""
 
-    table = read_tables(layout.bucket_files("read", "papers", bucket), PAPER_SCHEMA)
+    producers = layout.producers("read", "papers")
+    table = read_bucket(producers, bucket, PAPER_SCHEMA)
     identity_file = layout.path(IDENTITY)
     moved: dict[str, str] = json.loads(identity_file.read_text()) if identity_file.is_file() else {}
     if moved:
@@ -64,7 +65,7 @@ def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
 
         pieces = [table]
         for home, keys in sorted(arriving.items()):
-            other = read_tables(layout.bucket_files("read", "papers", home), PAPER_SCHEMA)
+            other = read_bucket(producers, home, PAPER_SCHEMA)
             pieces.append(other.filter(pc.is_in(other["key"], value_set=string_array(keys))))
         table = pa.concat_tables(pieces)
     rows: list[dict[str, Any]] = table.sort_by([("chunk", "ascending"), ("pos", "ascending")]).to_pylist()
@@ -134,17 +135,15 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     report.counts = dict(counts)
     buckets = layout.buckets
     link_table = pa.table(links, schema=LINK_SCHEMA)
-    for target, piece in enumerate(split_by_bucket(link_table, bucket_rows(link_table["entity"], buckets), buckets)):
-        write_table(piece, layout.bucket_file("papers", "links", target, bucket))
+    write_buckets(
+        link_table, bucket_rows(link_table["entity"], buckets), buckets, layout.bucketed("papers", "links", bucket)
+    )
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
-    for target, piece in enumerate(
-        split_by_bucket(direct_table, bucket_rows(direct_table["triple"], buckets), buckets)
-    ):
-        write_table(piece, layout.bucket_file("papers", "direct", target, bucket))
+    target = layout.bucketed("papers", "direct", bucket)
+    write_buckets(direct_table, bucket_rows(direct_table["triple"], buckets), buckets, target)
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
-    for target, piece in enumerate(split_by_bucket(pairs, bucket_rows(pairs["a"], buckets), buckets)):
-        write_table(piece, layout.bucket_file("papers", "pairs", target, bucket))
+    write_buckets(pairs, bucket_rows(pairs["a"], buckets), buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 
