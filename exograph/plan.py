@@ -98,18 +98,8 @@ def partition(
         if path == STDIN:
             chunks.append(Chunk(path, input_format, index=len(chunks)))
             continue
-        try:
-            size = os.path.getsize(path)
-        except OSError:
-            size = 0
-        gzipped = size > 0 and is_gzip(path)
-        fmt = input_format
-        if fmt is None and size > _cut_above("pubtator3-bulk", gzipped, chunk_bytes):
-            fmt = sniff(path)
-        big = size > _cut_above(fmt, gzipped, chunk_bytes)
-        if not big or fmt not in _SPLITTABLE:
-            chunks.append(Chunk(path, input_format, index=len(chunks)))
-        elif gzipped and scratch is not None and fmt == "pubtator3-bulk":
+        fmt, gzipped = _cut_as(path, input_format, chunk_bytes)
+        if fmt is not None and gzipped and scratch is not None:
             try:
                 pieces = list(_spill(path, chunk_bytes, documents, scratch, len(chunks)))
             except InputError:
@@ -118,29 +108,35 @@ def partition(
                 chunks.append(Chunk(path, input_format, index=len(chunks)))
             for piece, first_line in pieces:
                 chunks.append(Chunk(str(piece), fmt, first_line=first_line, index=len(chunks), label=path))
-        elif gzipped:
-            chunks.append(Chunk(path, input_format, index=len(chunks)))
-        else:
+        elif fmt is not None and not gzipped:
             for start, end, first_line in _boundaries(path, fmt, chunk_bytes, documents):
                 chunks.append(Chunk(path, fmt, start, end, first_line, index=len(chunks)))
+        else:
+            chunks.append(Chunk(path, input_format, index=len(chunks)))
     return chunks
 
 
 def worth_cutting(path: str | Path, input_format: InputFormat | None, *, chunk_bytes: int | None = None) -> bool:
     """Whether :func:`partition` would cut this file into several chunks (a large PubTator or bulk file)."""
-    chunk_bytes = chunk_bytes or CHUNK_BYTES
-    name = str(path)
+    return _cut_as(str(path), input_format, chunk_bytes or CHUNK_BYTES)[0] is not None
+
+
+def _cut_as(path: str, input_format: InputFormat | None, chunk_bytes: int) -> tuple[InputFormat | None, bool]:
+    """The format a file is cut as (None: it is read whole, being small or of a format that cannot be cut), and
+    whether it is gzipped (then only bulk rows are cut, spilled into pieces)."""
     try:
-        size = os.path.getsize(name)
+        size = os.path.getsize(path)
     except OSError:
-        return False
-    gzipped = size > 0 and is_gzip(name)
+        return None, False
+    gzipped = size > 0 and is_gzip(path)
     if size <= _cut_above("pubtator3-bulk", gzipped, chunk_bytes):  # the lowest of the thresholds
-        return False
-    fmt = input_format or sniff(name)
-    if size <= _cut_above(fmt, gzipped, chunk_bytes):
-        return False
-    return fmt == "pubtator3-bulk" if gzipped else fmt in _SPLITTABLE
+        return None, gzipped
+    fmt = input_format or sniff(path)
+    if size <= _cut_above(fmt, gzipped, chunk_bytes) or fmt not in _SPLITTABLE:
+        return None, gzipped
+    if gzipped and fmt != "pubtator3-bulk":
+        return None, gzipped
+    return fmt, gzipped
 
 
 def _cut_above(fmt: InputFormat | None, gzipped: bool, chunk_bytes: int) -> int:

@@ -81,10 +81,11 @@ def write_table(table: pa.Table, path: Path) -> None:
     _write(path, table.schema, table.to_batches())
 
 
-def write_buckets(table: pa.Table, bucket: np.ndarray, buckets: int, path: Path) -> None:
-    """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding the rows of bucket ``i``
-    in their order (``bucket`` gives each row's); read one back with :func:`read_bucket`."""
-    _write(path, table.schema, [_one_batch(piece) for piece in split_by_bucket(table, bucket, buckets)])
+def write_buckets(table: pa.Table, key: str, buckets: int, path: Path) -> None:
+    """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding, in their order, the rows
+    whose ``key`` column falls in bucket ``i``; read one back with :func:`read_bucket`."""
+    pieces = split_by_bucket(table, bucket_rows(table[key], buckets), buckets)
+    _write(path, table.schema, [_one_batch(piece) for piece in pieces])
 
 
 def _one_batch(table: pa.Table) -> pa.RecordBatch:

@@ -28,7 +28,7 @@ def test_each_bucket_reads_back_its_rows_from_every_producer_in_order(
         for index, rows in enumerate(producers):
             table = pa.table({"key": [k for k, _ in rows], "n": [n for _, n in rows]}, schema=SCHEMA)
             path = Path(folder) / f"p{index:05d}.arrow"
-            write_buckets(table, bucket_rows(table["key"], buckets), buckets, path)
+            write_buckets(table, "key", buckets, path)
             paths.append(path)
         seen = []
         for bucket in range(buckets):

@@ -23,7 +23,7 @@ from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper
 from ..rdf import NodeIris, paper_graph_iri, paper_text
-from ..tables import bucket_of, bucket_rows, read_bucket, string_array, write_buckets, write_table
+from ..tables import bucket_of, read_bucket, string_array, write_buckets, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .read import RELATIONS, SPANS
@@ -135,15 +135,12 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     report.counts = dict(counts)
     buckets = layout.buckets
     link_table = pa.table(links, schema=LINK_SCHEMA)
-    write_buckets(
-        link_table, bucket_rows(link_table["entity"], buckets), buckets, layout.bucketed("papers", "links", bucket)
-    )
+    write_buckets(link_table, "entity", buckets, layout.bucketed("papers", "links", bucket))
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
-    target = layout.bucketed("papers", "direct", bucket)
-    write_buckets(direct_table, bucket_rows(direct_table["triple"], buckets), buckets, target)
+    write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
-    write_buckets(pairs, bucket_rows(pairs["a"], buckets), buckets, layout.bucketed("papers", "pairs", bucket))
+    write_buckets(pairs, "a", buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 

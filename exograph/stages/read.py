@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from ..models import Mention, Relation
 from ..plan import Chunk, read_chunk
-from ..tables import bucket_rows, write_buckets, write_table
+from ..tables import write_buckets, write_table
 from . import Layout, TaskReport
 from .schemas import IDS_SCHEMA, PAPER_SCHEMA, entity_table
 
@@ -72,13 +72,10 @@ def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
             several_ids["key"].append(node.key)
             several_ids["ids"].append(list(ids))
     table = pa.table(columns, schema=PAPER_SCHEMA)
-    write_buckets(
-        table, bucket_rows(table["key"], layout.buckets), layout.buckets, layout.bucketed("read", "papers", index)
-    )
+    write_buckets(table, "key", layout.buckets, layout.bucketed("read", "papers", index))
     write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.part("read", "ids", index))
 
 
 def _write_entities(layout: Layout, index: int, part: KnowledgeGraph) -> None:
     table = entity_table(part.entities.values(), index)
-    buckets = layout.buckets
-    write_buckets(table, bucket_rows(table["key"], buckets), buckets, layout.bucketed("read", "entities", index))
+    write_buckets(table, "key", layout.buckets, layout.bucketed("read", "entities", index))
