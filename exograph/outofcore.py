@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, get_args
 
 from .errors import ExographError, InputError
 from .models import Diagnostic
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .sssom import MappingSet
 
 __all__ = [
+    "PAIR_BUCKETS_PER_BUCKET",
     "PLAN_BUCKET_BYTES",
     "PLAN_CHOICES",
     "PROFILES",
@@ -58,6 +59,10 @@ PROFILES: Final[tuple[Profile, ...]] = get_args(Profile)
 
 #: Input bytes per bucket: each task of a bucketed stage holds about this much of the corpus in memory.
 PLAN_BUCKET_BYTES: Final = 32 << 20
+#: Pair buckets per paper bucket. A paper bucket's entity pairs, held by a ``pairs`` task with its hash tables
+#: and joins, were the largest working set of a plan (a memory profile of a 1,000,000-abstract build); cut four
+#: times finer, each task holds a quarter of it.
+PAIR_BUCKETS_PER_BUCKET: Final = 4
 #: Stages whose tasks write statement shards, in the order the shards are numbered.
 SHARD_STAGES: Final = ("entities", "papers", "counts", "cooccurrence", "direct", "extras")
 
@@ -104,7 +109,7 @@ class PlanResult:
 #: The work folder's table set: raised when a stage writes a table it did not before, or inputs are cut
 #: into chunks differently, so that a build stopped by an older exograph is started afresh rather than
 #: resumed with a table missing or tasks numbered otherwise.
-WORK_TABLES: Final = 4
+WORK_TABLES: Final = 5
 
 
 def plan_key(files: Sequence[str | Path], settings: dict[str, Any]) -> str:
@@ -155,6 +160,7 @@ def run_plan(
         size = sum(input_bytes(c.path) if c.end is None else c.end - c.start for c in chunks)
         wanted = -(-size // PLAN_BUCKET_BYTES)
         buckets = max(1, min(4096, wanted if slots == 1 else max(wanted, 4 * slots)))
+    pair_buckets = buckets if buckets == 1 else buckets * PAIR_BUCKETS_PER_BUCKET
     layout = Layout(
         root=str(work),
         buckets=buckets,
@@ -163,6 +169,7 @@ def run_plan(
         min_papers=min_papers,
         max_p=max_p,
         labels=tuple(c.label or c.path for c in chunks),
+        pair_buckets=pair_buckets,
     )
     result = PlanResult(layout)
     result.timings["partition"] = time.perf_counter() - started
@@ -181,11 +188,11 @@ def run_plan(
     layout = replace(layout, total=sum(r.papers for r in papers))
     result.layout = layout
     run("counts", counts_task, range(buckets), layout=layout)
-    tested = sum(r.tested for r in run("pairs", pairs_task, range(buckets), layout=layout))
+    tested = sum(r.tested for r in run("pairs", pairs_task, range(pair_buckets), layout=layout))
     started = time.perf_counter()
     adjust(layout, tested)
     result.timings["adjust"] = time.perf_counter() - started
-    run("cooccurrence", cooccurrence_task, range(buckets), layout=layout)
+    run("cooccurrence", cooccurrence_task, range(pair_buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)
     started = time.perf_counter()
     result.reports["extras"] = [_extras(layout, mapping_sets, result)]
@@ -266,6 +273,31 @@ def _run_task(function: Callable[[Layout, T], TaskReport], layout: Layout, item:
     finally:
         if enabled:
             gc.enable()
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Give the memory a finished task freed back to the system. A worker process runs task after task, and
+    Arrow's allocator and C's malloc keep freed pages for reuse, so without this a worker's resident size
+    stays at the largest task it has run, and the tasks of the next stage start on top of it."""
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    function = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    return cast("Callable[[int], int] | None", function)
 
 
 def _input_error(record: dict[str, Any]) -> InputError:

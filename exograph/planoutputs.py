@@ -202,6 +202,7 @@ def plan_summary(plan: PlanResult) -> dict[str, Any]:
         "failed_inputs": [{"path": f.path, "error": str(f)} for f in plan.failures],
         "plan": {
             "buckets": layout.buckets,
+            "pair_buckets": layout.pair_buckets,
             "tasks": sum(len(r) for r in plan.reports.values()),
             "tasks_resumed": plan.resumed,
             "statements": sum(n for _, n in plan.shards()),

@@ -101,6 +101,8 @@ def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch
     memory, tables = _both(tmp_path, inputs)
     summary = json.loads((tables / "summary.json").read_text())
     assert summary["plan"]["buckets"] > 8
+    # Entity pairs are cut finer than papers (a paper's pairs grow with the square of its entities).
+    assert summary["plan"]["pair_buckets"] == 4 * summary["plan"]["buckets"]
     assert _canonical(tables / "graph.nt") == _canonical(memory / "graph.nt")
 
 

@@ -47,6 +47,13 @@ class Layout:
     total: int = 0
     #: Input names of the chunks, for messages about a chunk.
     labels: tuple[str, ...] = ()
+    #: Buckets of the entity-pair tables (the ``pairs`` and ``cooccurrence`` stages); 0 means ``buckets``.
+    #: A paper gives pairs by the square of its entities, so the pair tables are cut finer than the papers.
+    pair_buckets: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.pair_buckets:
+            object.__setattr__(self, "pair_buckets", self.buckets)
 
     def path(self, *parts: str) -> Path:
         """A path below the plan's work folder."""

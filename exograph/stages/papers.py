@@ -140,7 +140,7 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
-    write_buckets(pairs, "a", buckets, layout.bucketed("papers", "pairs", bucket))
+    write_buckets(pairs, "a", layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 
