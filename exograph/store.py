@@ -73,21 +73,17 @@ def load_shards(shards: list[Path], path: str | Path) -> Path:
     oxigraph's bulk loader keeps memory bounded whatever the size; as in :func:`write_store`, every
     statement of a paper's graph is also put in the default graph.
     """
-    import re
-
     from .rdf import chunk_stream, paper_graph_iri
     from .writers.shards import shard_blocks
 
     # A paper's graph name ends each of its statements' lines, and no other term uses those IRIs: cutting it off
     # the line gives the default-graph copy, as text, without a Python object per statement.
     graph_name = re.compile(rb" <" + re.escape(paper_graph_iri("").rsplit("/", 1)[0].encode()) + rb"/[^>]*> \.\n")
+    # One pass: each block is followed by its default-graph copy, so the shards are read and decompressed once.
+    blocks = (block + graph_name.sub(b" .\n", block) for block in shard_blocks(shards))
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
-        for copy in (False, True):
-            blocks = shard_blocks(shards)
-            if copy:
-                blocks = (graph_name.sub(b" .\n", block) for block in blocks)
-            store.bulk_load(chunk_stream(blocks), format=ox.RdfFormat.N_QUADS, lenient=True)
+        store.bulk_load(chunk_stream(blocks), format=ox.RdfFormat.N_QUADS, lenient=True)
         store.flush()
         store.optimize()
         del store

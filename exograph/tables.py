@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "bucket_of",
     "bucket_rows",
+    "bucket_rows_by",
     "read_bucket",
     "read_table",
     "read_tables",
@@ -43,17 +44,45 @@ def bucket_of(key: str, buckets: int) -> int:
 
 
 def bucket_rows(keys: pa.Array | pa.ChunkedArray, buckets: int) -> np.ndarray:
-    """The bucket of every row, hashing each distinct key once (keys repeat: entities, papers)."""
+    """The bucket of every row (:func:`bucket_of` of its key), hashing each distinct key once (keys repeat)."""
+    if buckets == 1 or len(keys) == 0:
+        return np.zeros(len(keys), dtype=np.int64)
+    out: np.ndarray = (_row_crcs(keys) % np.uint64(buckets)).astype(np.int64)
+    return out
+
+
+def bucket_rows_by(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
+    """The bucket of every row by several key columns together (an entity pair, say).
+
+    Rows that share one column's key spread over every bucket: bucketing pairs by their first entity alone
+    would send every pair of the most mentioned entity, a share that grows with the corpus, to one task.
+    """
+    if len(columns) == 1:
+        return bucket_rows(columns[0], buckets)
+    rows = len(columns[0])
+    if buckets == 1 or rows == 0:
+        return np.zeros(rows, dtype=np.int64)
+    combined = np.zeros(rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrapping arithmetic is the point: a 64-bit mix of the keys' CRCs
+        for column in columns:
+            combined = combined * np.uint64(0x9E3779B97F4A7C15) + _row_crcs(column)
+    combined ^= combined >> np.uint64(29)
+    out: np.ndarray = (combined % np.uint64(buckets)).astype(np.int64)
+    return out
+
+
+def _row_crcs(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """CRC-32 of every row's key, as unsigned 64-bit integers, each distinct key hashed once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if buckets == 1 or len(keys) == 0:
-        return np.zeros(len(keys), dtype=np.int64)
     encoded = pc.dictionary_encode(keys)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     table = np.fromiter(
-        (bucket_of(k, buckets) for k in encoded.dictionary.to_pylist()), dtype=np.int64, count=len(encoded.dictionary)
+        (zlib.crc32(k.encode("utf-8")) for k in encoded.dictionary.to_pylist()),
+        dtype=np.uint64,
+        count=len(encoded.dictionary),
     )
     out: np.ndarray = table[encoded.indices.to_numpy(zero_copy_only=False)]
     return out
@@ -81,10 +110,11 @@ def write_table(table: pa.Table, path: Path) -> None:
     _write(path, table.schema, table.to_batches())
 
 
-def write_buckets(table: pa.Table, key: str, buckets: int, path: Path) -> None:
+def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, path: Path) -> None:
     """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding, in their order, the rows
-    whose ``key`` column falls in bucket ``i``; read one back with :func:`read_bucket`."""
-    pieces = split_by_bucket(table, bucket_rows(table[key], buckets), buckets)
+    whose ``key`` column (or columns, together) falls in bucket ``i``; read one back with :func:`read_bucket`."""
+    names = (key,) if isinstance(key, str) else key
+    pieces = split_by_bucket(table, bucket_rows_by([table[name] for name in names], buckets), buckets)
     _write(path, table.schema, [_one_batch(piece) for piece in pieces])
 
 

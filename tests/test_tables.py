@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exograph.tables import bucket_rows, read_bucket, read_table, write_buckets, write_table
+from exograph.tables import bucket_rows, bucket_rows_by, read_bucket, read_table, write_buckets, write_table
 
 SCHEMA = pa.schema([("key", pa.string()), ("n", pa.int64())])
 
@@ -55,3 +56,30 @@ def test_a_table_is_written_whole_and_atomically(tmp_path: Path) -> None:
     write_table(table, tmp_path / "t.arrow")
     assert read_table(tmp_path / "t.arrow").equals(table)
     assert [p.name for p in tmp_path.iterdir()] == ["t.arrow"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.text(max_size=4)), max_size=60),
+    buckets=st.integers(1, 9),
+)
+def test_rows_with_the_same_keys_meet_in_one_bucket(rows: list[tuple[str, str]], buckets: int) -> None:
+    first = pa.array([a for a, _ in rows], pa.string())
+    second = pa.array([b for _, b in rows], pa.string())
+    chosen = bucket_rows_by([first, second], buckets)
+    assert ((chosen >= 0) & (chosen < buckets)).all()
+    home: dict[tuple[str, str], int] = {}
+    for row, bucket in zip(rows, chosen.tolist(), strict=True):
+        assert home.setdefault(row, bucket) == bucket
+    # One column alone is bucket_rows, the bucketing every other table uses.
+    assert bucket_rows_by([first], buckets).tolist() == bucket_rows(first, buckets).tolist()
+
+
+def test_pairs_of_one_entity_spread_over_every_bucket() -> None:
+    # The pairs of the most mentioned entity are a share of the corpus: by the first key alone they would all
+    # go to one task.
+    partners = [f"MESH:D{i:06d}" for i in range(2000)]
+    chosen = bucket_rows_by([pa.array(["NCBIGene:7157"] * 2000), pa.array(partners)], 8)
+    spread = np.bincount(chosen, minlength=8)
+    assert spread.min() > 150 and spread.max() < 350
+    assert len(set(bucket_rows(pa.array(["NCBIGene:7157"] * 2000), 8).tolist())) == 1

@@ -14,9 +14,9 @@ Stages, in order (``k`` a bucket of paper keys, entity keys or entity pairs):
 2. ``entities`` (per entity bucket): an entity's partial records merged in chunk
    order; its statements; the table of entity types;
 3. ``papers`` (per paper bucket): a paper's records merged (same rules as the
-   in-memory graph); its statements; (paper, entity) links, entity pairs, direct
+   in-memory graph); its statements; papers per entity, entity pairs, direct
    relation triples, authors and journals, bucketed for the next stages;
-4. ``counts`` (per entity bucket): papers per entity (``exo:paperCount``);
+4. ``counts`` (per entity bucket): the papers tasks' counts summed (``exo:paperCount``);
 5. ``pairs`` (per pair bucket): papers per pair, Fisher's exact p-values,
    the candidates and the histogram of p-values for Benjamini-Hochberg;
 6. ``cooccurrence`` (per pair bucket): adjusted p-values from the corpus-wide

@@ -18,7 +18,7 @@ from ..rdf import NodeIris, entity_text, paper_count_text
 from ..tables import read_bucket, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
-from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, LINK_SCHEMA, TYPE_SCHEMA, entity_node, entity_table, entity_types
+from .schemas import COUNT_SCHEMA, ENTITY_SCHEMA, TYPE_SCHEMA, entity_node, entity_table, entity_types
 
 __all__ = ["counts_task", "entities_task"]
 
@@ -66,11 +66,12 @@ def entities_task(layout: Layout, bucket: int) -> TaskReport:
 
 
 def counts_task(layout: Layout, bucket: int) -> TaskReport:
-    """Papers per entity of the bucket (from the merged papers' links): ``exo:paperCount`` and the counts table."""
+    """Papers per entity of the bucket (the ``papers`` tasks' counts, summed): ``exo:paperCount`` and the counts
+    table."""
 
-    links = read_bucket(layout.producers("papers", "links"), bucket, LINK_SCHEMA)
-    grouped = links.group_by("entity").aggregate([("paper", "count")])
-    found = dict(zip(grouped["entity"].to_pylist(), grouped["paper_count"].to_pylist(), strict=True))
+    partial = read_bucket(layout.producers("papers", "entity_papers"), bucket, COUNT_SCHEMA)
+    grouped = partial.group_by("key").aggregate([("papers", "sum")])
+    found = dict(zip(grouped["key"].to_pylist(), grouped["papers_sum"].to_pylist(), strict=True))
     keys = entity_types(layout, range(bucket, bucket + 1))["key"].to_pylist()
     papers = [found.get(k, 0) for k in keys]
     iris = NodeIris()

@@ -6,7 +6,7 @@ group the driver's identity pass put it in. The records are inserted in chunk
 order into a graph of their own (:meth:`KnowledgeGraph.insert_node`, the rules of
 the in-memory build), and each merged paper is written by the same statement
 code (:func:`exograph.rdf.paper_text`). What later stages need is written out
-bucketed: (entity, paper) links by entity, entity pairs for co-occurrence by
+bucketed: papers per entity by entity, entity pairs for co-occurrence by
 pair, direct relation triples by triple, authors and journals as they are.
 """
 
@@ -27,7 +27,7 @@ from ..tables import bucket_of, read_bucket, string_array, write_buckets, write_
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .read import RELATIONS, SPANS
-from .schemas import AGENT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
+from .schemas import AGENT_SCHEMA, COUNT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
 
 __all__ = ["IDENTITY", "papers_task"]
 
@@ -135,12 +135,15 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     report.counts = dict(counts)
     buckets = layout.buckets
     link_table = pa.table(links, schema=LINK_SCHEMA)
-    write_buckets(link_table, "entity", buckets, layout.bucketed("papers", "links", bucket))
+    # Each paper is in this bucket only, so the papers per entity are counted here and summed by ``counts``:
+    # a row per entity rather than per (entity, paper), whose most mentioned entities grow with the corpus.
+    linked = link_table.group_by("entity").aggregate([("paper", "count")]).rename_columns(["key", "papers"])
+    write_buckets(linked.cast(COUNT_SCHEMA), "key", buckets, layout.bucketed("papers", "entity_papers", bucket))
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
-    write_buckets(pairs, "a", layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
+    write_buckets(pairs, ("a", "b"), layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 
