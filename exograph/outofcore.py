@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .sssom import MappingSet
 
 __all__ = [
-    "PAIR_BUCKETS_PER_BUCKET",
     "PLAN_BUCKET_BYTES",
     "PLAN_CHOICES",
     "PROFILES",
@@ -59,10 +58,6 @@ PROFILES: Final[tuple[Profile, ...]] = get_args(Profile)
 
 #: Input bytes per bucket: each task of a bucketed stage holds about this much of the corpus in memory.
 PLAN_BUCKET_BYTES: Final = 32 << 20
-#: Pair buckets per paper bucket. A paper bucket's entity pairs, held by a ``pairs`` task with its hash tables
-#: and joins, were the largest working set of a plan (a memory profile of a 1,000,000-abstract build); cut four
-#: times finer, each task holds a quarter of it.
-PAIR_BUCKETS_PER_BUCKET: Final = 4
 #: Stages whose tasks write statement shards, in the order the shards are numbered.
 SHARD_STAGES: Final = ("entities", "papers", "counts", "cooccurrence", "direct", "extras")
 
@@ -160,7 +155,6 @@ def run_plan(
         size = sum(input_bytes(c.path) if c.end is None else c.end - c.start for c in chunks)
         wanted = -(-size // PLAN_BUCKET_BYTES)
         buckets = max(1, min(4096, wanted if slots == 1 else max(wanted, 4 * slots)))
-    pair_buckets = buckets if buckets == 1 else buckets * PAIR_BUCKETS_PER_BUCKET
     layout = Layout(
         root=str(work),
         buckets=buckets,
@@ -169,7 +163,6 @@ def run_plan(
         min_papers=min_papers,
         max_p=max_p,
         labels=tuple(c.label or c.path for c in chunks),
-        pair_buckets=pair_buckets,
     )
     result = PlanResult(layout)
     result.timings["partition"] = time.perf_counter() - started
@@ -188,11 +181,11 @@ def run_plan(
     layout = replace(layout, total=sum(r.papers for r in papers))
     result.layout = layout
     run("counts", counts_task, range(buckets), layout=layout)
-    tested = sum(r.tested for r in run("pairs", pairs_task, range(pair_buckets), layout=layout))
+    tested = sum(r.tested for r in run("pairs", pairs_task, range(layout.pair_buckets), layout=layout))
     started = time.perf_counter()
     adjust(layout, tested)
     result.timings["adjust"] = time.perf_counter() - started
-    run("cooccurrence", cooccurrence_task, range(pair_buckets), layout=layout)
+    run("cooccurrence", cooccurrence_task, range(layout.pair_buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)
     started = time.perf_counter()
     result.reports["extras"] = [_extras(layout, mapping_sets, result)]

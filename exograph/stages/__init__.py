@@ -28,9 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["Layout", "TaskReport"]
+__all__ = ["PAIR_BUCKETS_PER_BUCKET", "Layout", "TaskReport"]
+
+#: Pair buckets per paper bucket. A paper bucket's entity pairs, held by a ``pairs`` task with its hash tables
+#: and joins, were the largest working set of a plan (a memory profile of a 1,000,000-abstract build); cut four
+#: times finer, each task holds a quarter of it.
+PAIR_BUCKETS_PER_BUCKET: Final = 4
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,15 @@ class Layout:
     total: int = 0
     #: Input names of the chunks, for messages about a chunk.
     labels: tuple[str, ...] = ()
-    #: Buckets of the entity-pair tables (the ``pairs`` and ``cooccurrence`` stages); 0 means ``buckets``.
-    #: A paper gives pairs by the square of its entities, so the pair tables are cut finer than the papers.
-    pair_buckets: int = 0
 
-    def __post_init__(self) -> None:
-        if not self.pair_buckets:
-            object.__setattr__(self, "pair_buckets", self.buckets)
+    @property
+    def pair_buckets(self) -> int:
+        """Buckets of the entity-pair tables (the ``pairs`` and ``cooccurrence`` stages).
+
+        A paper gives pairs by the square of its entities, so with several buckets the pair tables are cut
+        :data:`PAIR_BUCKETS_PER_BUCKET` times finer than the papers.
+        """
+        return self.buckets if self.buckets == 1 else self.buckets * PAIR_BUCKETS_PER_BUCKET
 
     def path(self, *parts: str) -> Path:
         """A path below the plan's work folder."""
