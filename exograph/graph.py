@@ -184,10 +184,14 @@ class KnowledgeGraph:
     :func:`exograph.cooccurrence.finalize`.
     """
 
-    def __init__(self, *, spans: bool = True) -> None:
+    def __init__(self, *, spans: bool = True, entity_links: bool = True) -> None:
         #: Whether papers keep their mention spans (offsets); without them (the compact profile) only
         #: each paper's mention counts are kept.
         self.spans = spans
+        #: Whether each entity node keeps the set of papers that link it. A graph that only merges papers
+        #: whose entities are held elsewhere (the out-of-core ``papers`` stage) has no entity nodes to keep
+        #: them in, and would otherwise hold every (entity, paper) link of its share of the corpus twice.
+        self.entity_links = entity_links
         self.papers: dict[str, PaperNode] = {}
         self.entities: dict[str, EntityNode] = {}
         self.diagnostics = Diagnostics()
@@ -238,7 +242,9 @@ class KnowledgeGraph:
         matches = list(dict.fromkeys(by_id[i] for i in ids if i in by_id)) if ids else []
         if not ids and node.key in self.papers:
             matches = [node.key]
-        if matches and linked:
+        if not self.entity_links:
+            linked = True  # nothing to link: a merge below still touches no entity
+        elif matches and linked:
             for key in (*node.about, *node.mentions):
                 self.entities[key].papers.discard(node.key)
             linked = False
@@ -248,8 +254,9 @@ class KnowledgeGraph:
             for i in old.paper.ids:
                 if self._by_id.get(i) == old_key:
                     del self._by_id[i]
-            for key in (*old.about, *old.mentions):
-                self.entities[key].papers.discard(old_key)
+            if self.entity_links:
+                for key in (*old.about, *old.mentions):
+                    self.entities[key].papers.discard(old_key)
             node = _merge_papers(old, node, self.diagnostics)
             self.merges["paper"] += 1
         paper_key = node.key

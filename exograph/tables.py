@@ -28,11 +28,14 @@ __all__ = [
     "bucket_of",
     "bucket_rows",
     "bucket_rows_by",
+    "key_crcs",
+    "mix_buckets",
     "read_bucket",
     "read_table",
     "read_tables",
     "split_by_bucket",
     "string_array",
+    "write_bucketed",
     "write_buckets",
     "write_table",
 ]
@@ -62,13 +65,30 @@ def bucket_rows_by(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) 
     rows = len(columns[0])
     if buckets == 1 or rows == 0:
         return np.zeros(rows, dtype=np.int64)
+    return mix_buckets([_row_crcs(column) for column in columns], buckets)
+
+
+def mix_buckets(crcs: Sequence[np.ndarray], buckets: int) -> np.ndarray:
+    """The bucket of every row from the CRC-32s of its key columns (:func:`key_crcs`, one array per column):
+    what :func:`bucket_rows_by` gives for those columns, for callers that hold keys as codes into a list of
+    distinct keys and so hash each key once."""
+    rows = len(crcs[0]) if crcs else 0
+    if buckets == 1 or rows == 0:
+        return np.zeros(rows, dtype=np.int64)
+    if len(crcs) == 1:
+        return (crcs[0] % np.uint64(buckets)).astype(np.int64)
     combined = np.zeros(rows, dtype=np.uint64)
     with np.errstate(over="ignore"):  # wrapping arithmetic is the point: a 64-bit mix of the keys' CRCs
-        for column in columns:
-            combined = combined * np.uint64(0x9E3779B97F4A7C15) + _row_crcs(column)
+        for column in crcs:
+            combined = combined * np.uint64(0x9E3779B97F4A7C15) + column
     combined ^= combined >> np.uint64(29)
     out: np.ndarray = (combined % np.uint64(buckets)).astype(np.int64)
     return out
+
+
+def key_crcs(keys: Sequence[str]) -> np.ndarray:
+    """CRC-32 of each key (as :func:`bucket_of` hashes it), as unsigned 64-bit integers."""
+    return np.fromiter((zlib.crc32(k.encode("utf-8")) for k in keys), dtype=np.uint64, count=len(keys))
 
 
 def _row_crcs(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -79,12 +99,7 @@ def _row_crcs(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
     encoded = pc.dictionary_encode(keys)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    table = np.fromiter(
-        (zlib.crc32(k.encode("utf-8")) for k in encoded.dictionary.to_pylist()),
-        dtype=np.uint64,
-        count=len(encoded.dictionary),
-    )
-    out: np.ndarray = table[encoded.indices.to_numpy(zero_copy_only=False)]
+    out: np.ndarray = key_crcs(encoded.dictionary.to_pylist())[encoded.indices.to_numpy(zero_copy_only=False)]
     return out
 
 
@@ -99,9 +114,11 @@ def split_by_bucket(table: pa.Table, bucket: np.ndarray, buckets: int) -> list[p
     """``table``'s rows cut into ``buckets`` tables, each keeping the rows' order."""
     import pyarrow as pa
 
-    order = np.argsort(bucket, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=buckets))))
-    ordered = table.take(pa.array(order)) if len(order) else table
+    if len(bucket) and bool(np.any(bucket[1:] < bucket[:-1])):
+        ordered = table.take(pa.array(np.argsort(bucket, kind="stable")))
+    else:  # already in bucket order (a caller that built its rows so): no copy
+        ordered = table
     return [ordered.slice(int(bounds[i]), int(bounds[i + 1] - bounds[i])) for i in range(buckets)]
 
 
@@ -114,7 +131,12 @@ def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, pat
     """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding, in their order, the rows
     whose ``key`` column (or columns, together) falls in bucket ``i``; read one back with :func:`read_bucket`."""
     names = (key,) if isinstance(key, str) else key
-    pieces = split_by_bucket(table, bucket_rows_by([table[name] for name in names], buckets), buckets)
+    write_bucketed(table, bucket_rows_by([table[name] for name in names], buckets), buckets, path)
+
+
+def write_bucketed(table: pa.Table, bucket: np.ndarray, buckets: int, path: Path) -> None:
+    """:func:`write_buckets` for rows whose buckets the caller worked out (``bucket[i]``: row ``i``'s)."""
+    pieces = split_by_bucket(table, bucket, buckets)
     _write(path, table.schema, [_one_batch(piece) for piece in pieces])
 
 

@@ -14,16 +14,26 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..cooccurrence import DEFAULT_PAIRS
-from ..graph import EntityNode, KnowledgeGraph, LocalKeys, PaperNode
+from ..graph import KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper
 from ..rdf import NodeIris, paper_graph_iri, paper_text
-from ..tables import bucket_of, read_bucket, string_array, write_buckets, write_table
+from ..tables import (
+    bucket_of,
+    key_crcs,
+    mix_buckets,
+    read_bucket,
+    string_array,
+    write_bucketed,
+    write_buckets,
+    write_table,
+)
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .read import RELATIONS, SPANS
@@ -33,14 +43,6 @@ __all__ = ["IDENTITY", "papers_task"]
 
 #: The identity pass's answer: paper key -> the key of its group, for papers merged through a shared id.
 IDENTITY = "identity.json"
-
-
-class _Stubs(dict[str, EntityNode]):
-    """Entities of a graph that only merges papers: any key answers, with a node nobody reads."""
-
-    def __missing__(self, key: str) -> EntityNode:
-        node = self[key] = EntityNode(key=key, type="Gene", curie=None)
-        return node
 
 
 def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
@@ -75,8 +77,7 @@ def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
 def papers_task(layout: Layout, bucket: int) -> TaskReport:
     """Merge the bucket's papers; write their statements and the link, pair, direct and agent tables."""
 
-    merged = KnowledgeGraph(spans=layout.spans)
-    merged.entities = _Stubs()
+    merged = KnowledgeGraph(spans=layout.spans, entity_links=False)
     for row in _records(layout, bucket):
         merged.insert_node(
             PaperNode(
@@ -142,29 +143,87 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
-    pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS)
-    write_buckets(pairs, ("a", "b"), layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
+    pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
+    write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 
-def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]) -> pa.Table:
-    """Every (source, target, paper) of the configured type pairs that share a paper.
+def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:
+    """Every (source, target, paper) of the configured type pairs that share a paper, and each row's bucket
+    (by both entities), the rows in bucket order.
 
     Sources and targets are oriented as the in-memory statistics orient them: the
     first type of the pair is the source; for a pair of one type, the smaller key.
+    A paper gives pairs by the product of its entity counts, so this makes the
+    largest table of the plan: it is built on integer codes (each entity key,
+    typed and hashed once) and turned into strings once, already in bucket order.
     """
 
-    typed = links.join(types.select(["key", "type"]), keys="entity", right_keys="key", join_type="inner")
-    pieces = []
+    if not len(links):
+        return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
+    entities = pc.dictionary_encode(links["entity"]).combine_chunks()
+    papers = pc.dictionary_encode(links["paper"]).combine_chunks()
+    names = entities.dictionary
+    code = entities.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    paper = papers.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    type_of = types["type"].take(pc.index_in(names, value_set=types["key"]))  # null: an entity without a type
+    rank = np.empty(len(names), dtype=np.int64)  # a key's place in byte order, as Arrow compares strings
+    rank[pc.array_sort_indices(names).to_numpy()] = np.arange(len(names))
+    count = len(papers.dictionary)
+    sources, targets, shared = [], [], []
     for ta, tb in dict.fromkeys(tuple(p) for p in wanted):
-        left = typed.filter(pc.equal(typed["type"], ta)).select(["paper", "entity"]).rename_columns(["paper", "a"])
-        right = typed.filter(pc.equal(typed["type"], tb)).select(["paper", "entity"]).rename_columns(["paper", "b"])
-        if not len(left) or not len(right):
-            continue
-        joined = left.join(right, keys="paper", join_type="inner")
+        left = _rows_of(type_of, ta, code)
+        right = left if tb == ta else _rows_of(type_of, tb, code)
+        a, b, p = _per_paper_product(left, right, paper, count)
+        a, b = code[a], code[b]
         if ta == tb:
-            joined = joined.filter(pc.less(joined["a"], joined["b"]))
-        pieces.append(joined.select(["a", "b", "paper"]))
-    if not pieces:
-        return PAIR_SCHEMA.empty_table()
-    return pa.concat_tables(pieces).cast(PAIR_SCHEMA)
+            keep = rank[a] < rank[b]
+            a, b, p = a[keep], b[keep], p[keep]
+        sources.append(a)
+        targets.append(b)
+        shared.append(p)
+    a, b, p = np.concatenate(sources), np.concatenate(targets), np.concatenate(shared)
+    crcs = key_crcs(names.to_pylist())
+    bucket = mix_buckets([crcs[a], crcs[b]], buckets)
+    order = np.argsort(bucket, kind="stable")
+    table = pa.table(
+        {
+            "a": names.take(pa.array(a[order])),
+            "b": names.take(pa.array(b[order])),
+            "paper": papers.dictionary.take(pa.array(p[order])),
+        }
+    )
+    return PairRows(table.cast(PAIR_SCHEMA), bucket[order])
+
+
+class PairRows(NamedTuple):
+    """Pair rows in bucket order, and the bucket of each."""
+
+    table: pa.Table
+    bucket: np.ndarray
+
+
+def _rows_of(type_of: pa.Array, wanted: str, code: np.ndarray) -> np.ndarray:
+    """Positions of the link rows whose entity is of type ``wanted``."""
+    chosen = pc.fill_null(pc.equal(type_of, wanted), False).to_numpy(zero_copy_only=False)
+    rows: np.ndarray = np.flatnonzero(chosen[code])
+    return rows
+
+
+def _per_paper_product(
+    left: np.ndarray, right: np.ndarray, paper: np.ndarray, papers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For link rows ``left`` and ``right`` (positions, each in paper order), every (left row, right row) of
+    one paper, and the paper: the join on the paper, done by arithmetic on each paper's run of rows."""
+    in_left = np.bincount(paper[left], minlength=papers)
+    in_right = np.bincount(paper[right], minlength=papers)
+    left_start = np.cumsum(in_left) - in_left
+    right_start = np.cumsum(in_right) - in_right
+    products = in_left * in_right
+    total = int(products.sum())
+    of = np.repeat(np.arange(papers), products)
+    within = np.arange(total) - np.repeat(np.cumsum(products) - products, products)
+    width = in_right[of]
+    a = left[left_start[of] + within // width] if total else left[:0]
+    b = right[right_start[of] + within % width] if total else right[:0]
+    return a, b, of
