@@ -33,6 +33,7 @@ __all__ = [
     "read_bucket",
     "read_table",
     "read_tables",
+    "sorted_codes",
     "split_by_bucket",
     "string_array",
     "write_bucketed",
@@ -101,6 +102,22 @@ def _row_crcs(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
         encoded = encoded.combine_chunks()
     out: np.ndarray = key_crcs(encoded.dictionary.to_pylist())[encoded.indices.to_numpy(zero_copy_only=False)]
     return out
+
+
+def sorted_codes(keys: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct keys in byte order (as Arrow compares strings) and each row's index into them: keys as
+    integers whose order is the keys' order, for grouping and joining large tables with NumPy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(keys)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes: np.ndarray = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return encoded.dictionary.take(pa.array(order)), codes
 
 
 def string_array(values: list[str]) -> pa.Array:

@@ -27,7 +27,7 @@ def _naive(papers: list[list[str]]) -> list[tuple[str, str, str]]:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    papers=st.lists(st.lists(st.sampled_from([*TYPES, "untyped"]), unique=True, max_size=6), max_size=8),
+    papers=st.lists(st.lists(st.sampled_from([*TYPES, "untyped"]), unique=True, max_size=6), max_size=14),
     buckets=st.integers(1, 7),
 )
 def test_pairs_are_every_typed_pair_of_each_paper_in_its_bucket(papers: list[list[str]], buckets: int) -> None:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import NodeIris, cooccurrence_text
-from ..tables import read_bucket, read_table, read_tables, write_table
+from ..tables import read_bucket, read_table, read_tables, sorted_codes, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
@@ -28,16 +28,28 @@ __all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
 
 
 def pairs_task(layout: Layout, bucket: int) -> TaskReport:
-    """Shared papers and Fisher's p for every pair of the bucket; candidates and the low p-values' histogram."""
+    """Shared papers and Fisher's p for every pair of the bucket; candidates and the low p-values' histogram.
+
+    The bucket's pair rows are the plan's largest table, so they are grouped on integer codes that follow
+    the keys' order: sorting the codes groups each pair's rows and puts the pairs in (source, target) order,
+    and a candidate's papers are a run of the sorted rows.
+    """
 
     pairs = read_bucket(layout.producers("papers", "pairs"), bucket, PAIR_SCHEMA)
-    grouped = pairs.group_by(["a", "b"]).aggregate([("paper", "count")])
+    sources, a_code = sorted_codes(pairs["a"])
+    targets, b_code = sorted_codes(pairs["b"])
+    rows = np.argsort(a_code * max(len(targets), 1) + b_code, kind="stable")
+    pair_of_row = a_code[rows] * max(len(targets), 1) + b_code[rows]
+    first = np.flatnonzero(np.concatenate(([True], pair_of_row[1:] != pair_of_row[:-1]))) if len(rows) else rows
+    shared = np.diff(np.append(first, len(rows)))
+    source, target = a_code[rows[first]], b_code[rows[first]]
     counts = paper_counts(layout)
-    grouped = grouped.join(counts.rename_columns(["a", "na"]), keys="a", join_type="inner")
-    grouped = grouped.join(counts.rename_columns(["b", "nb"]), keys="b", join_type="inner")
-    a = grouped["paper_count"].to_numpy().astype(np.int64)
-    n_a = grouped["na"].to_numpy().astype(np.int64)
-    n_b = grouped["nb"].to_numpy().astype(np.int64)
+    source_papers, source_known = _lookup(counts, sources)
+    target_papers, target_known = _lookup(counts, targets)
+    tested = source_known[source] & target_known[target]  # as an inner join with the paper counts would keep
+    first, shared, source, target = first[tested], shared[tested], source[tested], target[tested]
+    a = shared.astype(np.int64)
+    n_a, n_b = source_papers[source], target_papers[target]
     total, max_p = layout.total, layout.max_p
     p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p, log_fact=_log_factorials(total))
     low = p <= max_p
@@ -46,30 +58,35 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
         pa.table({"p": values, "n": occurrences.astype(np.int64)}, schema=HISTOGRAM_SCHEMA),
         layout.part("pairs", "histogram", bucket),
     )
-    keep = low & (a >= layout.min_papers)
+    keep = np.flatnonzero(low & (a >= layout.min_papers))
+    sizes = a[keep]
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    members = np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))
+    papers = pairs["paper"].take(pa.array(rows[members]))
     chosen = pa.table(
         {
-            "a": grouped["a"].filter(pa.array(keep)),
-            "b": grouped["b"].filter(pa.array(keep)),
-            "n": a[keep],
+            "a": sources.take(pa.array(source[keep])),
+            "b": targets.take(pa.array(target[keep])),
+            "n": sizes,
             "na": n_a[keep],
             "nb": n_b[keep],
             "p": p[keep],
+            "papers": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), papers.combine_chunks()),
         }
     )
-    supporting = pairs.join(chosen.select(["a", "b"]), keys=["a", "b"], join_type="inner")
-    lists = supporting.group_by(["a", "b"]).aggregate([("paper", "list")]).rename_columns(["a", "b", "papers"])
-    # Every chosen pair shares at least one paper, so both tables hold the same pairs: sorted alike, they line
-    # up (Arrow's join cannot carry a list column).
-    order = [("a", "ascending"), ("b", "ascending")]
-    chosen = chosen.sort_by(order)
-    chosen = chosen.append_column("papers", lists.sort_by(order)["papers"])
-    write_table(
-        chosen.select(CANDIDATE_SCHEMA.names).cast(CANDIDATE_SCHEMA), layout.part("pairs", "candidates", bucket)
-    )
+    write_table(chosen.cast(CANDIDATE_SCHEMA), layout.part("pairs", "candidates", bucket))
     report = TaskReport(tested=len(a))
-    report.counts["candidates"] = int(pc.sum(pa.array(keep)).as_py() or 0)
+    report.counts["candidates"] = len(keep)
     return report
+
+
+def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The paper count of each key, and whether it has one."""
+    where = pc.index_in(keys, value_set=counts["key"])
+    known = pc.is_valid(where).to_numpy(zero_copy_only=False)
+    found = counts["papers"].take(pc.fill_null(where, 0)) if len(counts) else pa.array([0] * len(keys), pa.int64())
+    values: np.ndarray = found.to_numpy().astype(np.int64)
+    return values, known
 
 
 def adjust(layout: Layout, tested: int) -> int:

@@ -29,6 +29,7 @@ from ..tables import (
     key_crcs,
     mix_buckets,
     read_bucket,
+    sorted_codes,
     string_array,
     write_bucketed,
     write_buckets,
@@ -161,15 +162,10 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
 
     if not len(links):
         return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
-    entities = pc.dictionary_encode(links["entity"]).combine_chunks()
-    papers = pc.dictionary_encode(links["paper"]).combine_chunks()
-    names = entities.dictionary
-    code = entities.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    paper = papers.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
+    paper_keys, paper = sorted_codes(links["paper"])
     type_of = types["type"].take(pc.index_in(names, value_set=types["key"]))  # null: an entity without a type
-    rank = np.empty(len(names), dtype=np.int64)  # a key's place in byte order, as Arrow compares strings
-    rank[pc.array_sort_indices(names).to_numpy()] = np.arange(len(names))
-    count = len(papers.dictionary)
+    count = len(paper_keys)
     sources, targets, shared = [], [], []
     for ta, tb in dict.fromkeys(tuple(p) for p in wanted):
         left = _rows_of(type_of, ta, code)
@@ -177,7 +173,7 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         a, b, p = _per_paper_product(left, right, paper, count)
         a, b = code[a], code[b]
         if ta == tb:
-            keep = rank[a] < rank[b]
+            keep = a < b
             a, b, p = a[keep], b[keep], p[keep]
         sources.append(a)
         targets.append(b)
@@ -190,7 +186,7 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         {
             "a": names.take(pa.array(a[order])),
             "b": names.take(pa.array(b[order])),
-            "paper": papers.dictionary.take(pa.array(p[order])),
+            "paper": paper_keys.take(pa.array(p[order])),
         }
     )
     return PairRows(table.cast(PAIR_SCHEMA), bucket[order])
@@ -213,8 +209,10 @@ def _rows_of(type_of: pa.Array, wanted: str, code: np.ndarray) -> np.ndarray:
 def _per_paper_product(
     left: np.ndarray, right: np.ndarray, paper: np.ndarray, papers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For link rows ``left`` and ``right`` (positions, each in paper order), every (left row, right row) of
-    one paper, and the paper: the join on the paper, done by arithmetic on each paper's run of rows."""
+    """For link rows ``left`` and ``right`` (positions), every (left row, right row) of one paper, and the
+    paper: the join on the paper, done by arithmetic on each paper's run of rows once sorted by paper."""
+    left = left[np.argsort(paper[left], kind="stable")]
+    right = right[np.argsort(paper[right], kind="stable")]
     in_left = np.bincount(paper[left], minlength=papers)
     in_right = np.bincount(paper[right], minlength=papers)
     left_start = np.cumsum(in_left) - in_left
