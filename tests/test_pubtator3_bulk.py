@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exograph.diagnostics import Diagnostics
-from exograph.errors import InputError
+from exograph.errors import ExographError, InputError
 from exograph.pipeline import build
 from exograph.readers import guess_format, read_papers
 
@@ -221,3 +222,38 @@ def test_spilled_pieces_are_those_a_line_by_line_pass_cuts(
         (path.read_bytes(), first) for path, first in plan._spill(str(source), chunk_bytes, chunk_documents, scratch, 0)
     ]
     assert pieces == _pieces_line_by_line(text, chunk_bytes, chunk_documents)
+
+
+_ROW = st.one_of(
+    st.sampled_from(
+        [
+            b"123\tGene\t7157\tTP53|p53\tPubTator3",
+            b"123\tDisease\tMESH:D009369\tcancer\tPubTator3",
+            b"124\tChemical\tMESH:D000001\tcaf\xc3\xa9ine|caf\xe9\tPubTator3",
+            b"124\tassociate\tGene|7157\tDisease|MESH:D009369",
+            b"125\tSpecies\t9606\thuman\xe2\x82\tPubTator3\r",
+            b"125\tWeird\tX1\tthing\tPubTator3",
+            b"",
+        ]
+    ),
+    st.binary(max_size=3).map(lambda b: b"126\tGene\t672\tBRCA1" + b + b"\tPubTator3"),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_ROW, max_size=12), newline=st.booleans())
+def test_bytes_in_memory_read_as_the_same_rows_streamed(rows: list[bytes], newline: bool) -> None:
+    """A chunk in memory is decoded in one go, a stream line by line: the papers and warnings are the same."""
+    from exograph.readers.pubtator3_bulk import iter_pubtator3_bulk, parse_pubtator3_bulk
+
+    data = b"\n".join(rows) + (b"\n" if newline else b"")
+    whole, streamed = Diagnostics(), Diagnostics()
+    try:
+        expected = list(iter_pubtator3_bulk(io.BytesIO(data), "x.tsv", streamed))
+    except ExographError as exc:
+        with pytest.raises(type(exc)) as caught:
+            parse_pubtator3_bulk(data, "x.tsv", whole)
+        assert str(caught.value) == str(exc)
+        return
+    assert parse_pubtator3_bulk(data, "x.tsv", whole) == expected
+    assert whole.items == streamed.items

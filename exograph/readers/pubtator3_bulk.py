@@ -53,19 +53,26 @@ def parse_pubtator3_bulk(data: bytes, path: str = "<pubtator3>", diagnostics: Di
     if data[:2] == b"\x1f\x8b":
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
             return list(iter_pubtator3_bulk(stream, path, diagnostics))
-    return list(iter_pubtator3_bulk(io.BytesIO(data), path, diagnostics))
+    # Bytes in memory are decoded in one go (a line break is never part of a multi-byte UTF-8 character, so
+    # this reads each line as decoding it alone would): a chunk of a bulk file holds half a million rows.
+    return list(_papers(data.decode("utf-8", "replace").split("\n"), path, diagnostics))
 
 
 def iter_pubtator3_bulk(stream: Iterable[bytes], path: str, diagnostics: Diagnostics | None = None) -> Iterator[Paper]:
     """Papers one PMID group at a time from a (decompressed) binary stream."""
+    return _papers((raw.decode("utf-8", "replace") for raw in stream), path, diagnostics)
+
+
+def _papers(lines: Iterable[str], path: str, diagnostics: Diagnostics | None) -> Iterator[Paper]:
+    """Papers one PMID group at a time from decoded lines (a stream's may fail as a broken gzip stream)."""
     diag = diagnostics if diagnostics is not None else Diagnostics()
     group: list[tuple[int, list[str]]] = []
     seen: _Concepts = {}
     pmid = ""
     line_no = 0
     try:
-        for line_no, raw in enumerate(stream, start=1):
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        for line_no, raw in enumerate(lines, start=1):
+            text = raw.rstrip("\r\n")
             if not text.strip():
                 continue
             fields = text.split("\t")
@@ -84,7 +91,7 @@ def iter_pubtator3_bulk(stream: Iterable[bytes], path: str, diagnostics: Diagnos
 
 #: Entities of a concept row (type, id, mentions), shared by every row that says the same: concepts follow a
 #: Zipf law, so most rows repeat one seen before, and sharing the record also lets the graph count it cheaply.
-_Concepts = dict[tuple[str, str, str], tuple["Entity", ...]]
+_Concepts = dict[tuple[str, str, str], tuple[tuple[str, "Entity"], ...]]
 #: Most concept rows remembered at once (the cache is emptied when full; it only saves work).
 _CONCEPT_CACHE_SIZE: Final = 200_000
 
@@ -98,13 +105,14 @@ def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagno
             known = seen.get(ident)
             if known is None:
                 before = len(diag.items)
-                known = _concept(fields, path, line, diag)
+                known = tuple((entity.key, entity) for entity in _concept(fields, path, line, diag))
                 if len(diag.items) == before:  # a row with a warning is read again, so each gets its line
                     if len(seen) >= _CONCEPT_CACHE_SIZE:
                         seen.clear()
                     seen[ident] = known
-            for entity in known:
-                entities.setdefault(entity.key, entity)
+            for key, entity in known:
+                if key not in entities:
+                    entities[key] = entity
         elif len(fields) == 4 and "|" in fields[2] and "|" in fields[3]:
             relation = _relation(fields, path, line, diag)
             if relation is not None:
