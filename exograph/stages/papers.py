@@ -26,6 +26,7 @@ from ..models import Paper
 from ..rdf import NodeIris, paper_graph_iri, paper_text
 from ..tables import (
     bucket_of,
+    bucket_order,
     key_crcs,
     mix_buckets,
     read_bucket,
@@ -181,7 +182,7 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
     a, b, p = np.concatenate(sources), np.concatenate(targets), np.concatenate(shared)
     crcs = key_crcs(names.to_pylist())
     bucket = mix_buckets([crcs[a], crcs[b]], buckets)
-    order = np.argsort(bucket, kind="stable")
+    order = bucket_order(bucket, buckets)
     table = pa.table(
         {
             "a": names.take(pa.array(a[order])),
