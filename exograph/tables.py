@@ -50,10 +50,7 @@ def bucket_of(key: str, buckets: int) -> int:
 
 def bucket_rows(keys: pa.Array | pa.ChunkedArray, buckets: int) -> np.ndarray:
     """The bucket of every row (:func:`bucket_of` of its key), hashing each distinct key once (keys repeat)."""
-    if buckets == 1 or len(keys) == 0:
-        return np.zeros(len(keys), dtype=np.int64)
-    out: np.ndarray = (_row_crcs(keys) % np.uint64(buckets)).astype(np.int64)
-    return out
+    return bucket_rows_by([keys], buckets)
 
 
 def bucket_rows_by(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
@@ -62,10 +59,8 @@ def bucket_rows_by(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) 
     Rows that share one column's key spread over every bucket: bucketing pairs by their first entity alone
     would send every pair of the most mentioned entity, a share that grows with the corpus, to one task.
     """
-    if len(columns) == 1:
-        return bucket_rows(columns[0], buckets)
     rows = len(columns[0])
-    if buckets == 1 or rows == 0:
+    if buckets == 1 or rows == 0:  # no key to hash
         return np.zeros(rows, dtype=np.int64)
     return mix_buckets([_row_crcs(column) for column in columns], buckets)
 

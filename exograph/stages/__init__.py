@@ -32,8 +32,8 @@ from typing import Any, Final
 
 __all__ = ["PAIR_BUCKETS_PER_BUCKET", "Layout", "TaskReport"]
 
-#: Pair buckets per paper bucket. A paper bucket's entity pairs, held by a ``pairs`` task with its hash tables
-#: and joins, were the largest working set of a plan (a memory profile of a 1,000,000-abstract build); cut four
+#: Pair buckets per paper bucket. A paper bucket's entity pairs, held by a ``pairs`` task with the arrays that
+#: group them, were the largest working set of a plan (a memory profile of a 1,000,000-abstract build); cut four
 #: times finer, each task holds a quarter of it.
 PAIR_BUCKETS_PER_BUCKET: Final = 4
 

@@ -38,8 +38,9 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     pairs = read_bucket(layout.producers("papers", "pairs"), bucket, PAIR_SCHEMA)
     sources, a_code = sorted_codes(pairs["a"])
     targets, b_code = sorted_codes(pairs["b"])
-    rows = np.argsort(a_code * max(len(targets), 1) + b_code, kind="stable")
-    pair_of_row = a_code[rows] * max(len(targets), 1) + b_code[rows]
+    pair = a_code * max(len(targets), 1) + b_code
+    rows = np.argsort(pair, kind="stable")
+    pair_of_row = pair[rows]
     first = np.flatnonzero(np.concatenate(([True], pair_of_row[1:] != pair_of_row[:-1]))) if len(rows) else rows
     shared = np.diff(np.append(first, len(rows)))
     source, target = a_code[rows[first]], b_code[rows[first]]
