@@ -20,7 +20,7 @@ from .models import Entity, EntityType, Mention, Paper, Relation
 if TYPE_CHECKING:
     from .sssom import Mapping
 
-__all__ = ["CoOccurrence", "EntityNode", "KnowledgeGraph", "PaperNode"]
+__all__ = ["CoOccurrence", "EntityNode", "KnowledgeGraph", "PaperNode", "warn_type_conflict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,11 +287,8 @@ class KnowledgeGraph:
             if ours.type != theirs.type:
                 for node in other.papers.values():
                     if key in node.mentions or key in node.about:
-                        self.diagnostics.warn(
-                            "type-conflict",
-                            f"{key} is a {ours.type} elsewhere but a {theirs.type} here; kept as {ours.type}",
-                            path=node.sources[0],
-                            line=node.paper.source.line,
+                        warn_type_conflict(
+                            self.diagnostics, key, ours.type, theirs.type, node.sources[0], node.paper.source.line
                         )
             ours.merge(theirs)
             ours.papers |= theirs.papers
@@ -311,12 +308,7 @@ class KnowledgeGraph:
             if node is None:
                 node = nodes[key] = EntityNode(key=key, type=entity.type, curie=curie)
             elif node.type != entity.type:
-                self.diagnostics.warn(
-                    "type-conflict",
-                    f"{key} is a {node.type} elsewhere but a {entity.type} here; kept as {node.type}",
-                    path=paper.source.path,
-                    line=paper.source.line,
-                )
+                warn_type_conflict(self.diagnostics, key, node.type, entity.type, paper.source.path, paper.source.line)
             if entity is node.last:
                 names = node.names
                 names[entity.name] = names.get(entity.name, 0) + 1
@@ -366,6 +358,16 @@ class KnowledgeGraph:
 
     def __iter__(self) -> Iterator[PaperNode]:
         return iter(self.sorted_papers())
+
+
+def warn_type_conflict(
+    diagnostics: Diagnostics, key: str, kept: str, found: str, path: str | None, line: int | None
+) -> None:
+    """Record that a paper names an entity with another type than the one its node was made with (the node
+    keeps its first type: one id is one node)."""
+    diagnostics.warn(
+        "type-conflict", f"{key} is a {kept} elsewhere but a {found} here; kept as {kept}", path=path, line=line
+    )
 
 
 def _merge_papers(old: PaperNode, new: PaperNode, diag: Diagnostics) -> PaperNode:

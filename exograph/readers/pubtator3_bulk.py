@@ -25,15 +25,27 @@ from typing import IO, Final
 
 from ..diagnostics import Diagnostics
 from ..errors import AnnotationError
-from ..models import Entity, Paper, Relation, SourceRef
+from ..models import Entity, EntityType, Paper, Relation, SourceRef
 from ..textio import read_bytes
 from .annotations import ENTITY_TYPE_OF, annotation_curies, split_composite
 
-__all__ = ["iter_pubtator3_bulk", "looks_like_pubtator3_bulk", "parse_pubtator3_bulk", "read_pubtator3_bulk"]
+__all__ = [
+    "FORMAT",
+    "ConceptIds",
+    "bulk_paper",
+    "concept_entities",
+    "concept_ids",
+    "concept_records",
+    "iter_pubtator3_bulk",
+    "looks_like_pubtator3_bulk",
+    "parse_pubtator3_bulk",
+    "read_pubtator3_bulk",
+]
 
 _CONCEPT: Final = re.compile(rb"^\d+\t[A-Za-z_ ]+\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\r?$")
 _RELATION: Final = re.compile(rb"^\d+\t[A-Za-z_]+\t[A-Za-z]+\|[^\t\n]+\t[A-Za-z]+\|[^\t\n]+\r?$")
-_FORMAT: Final = "pubtator3-bulk"
+#: The format name of a bulk file's records.
+FORMAT: Final = "pubtator3-bulk"
 
 
 def looks_like_pubtator3_bulk(head: bytes) -> bool:
@@ -105,7 +117,7 @@ def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagno
             known = seen.get(ident)
             if known is None:
                 before = len(diag.items)
-                known = tuple((entity.key, entity) for entity in _concept(fields, path, line, diag))
+                known = tuple((entity.key, entity) for entity in concept_entities(fields, path, line, diag))
                 if len(diag.items) == before:  # a row with a warning is read again, so each gets its line
                     if len(seen) >= _CONCEPT_CACHE_SIZE:
                         seen.clear()
@@ -123,17 +135,38 @@ def _paper(pmid: str, rows: list[tuple[int, list[str]]], path: str, diag: Diagno
                 path=path,
                 line=line,
             )
+    return bulk_paper(pmid, path, rows[0][0], tuple(entities.values()), tuple(relations))
+
+
+def bulk_paper(
+    pmid: str, path: str, line: int, entities: tuple[Entity, ...] = (), relations: tuple[Relation, ...] = ()
+) -> Paper:
+    """The paper record of one PMID's rows (what a bulk file says of a paper besides its concepts and relations)."""
     return Paper(
         title=f"PubMed {pmid}",
         pmid=pmid,
-        entities=tuple(entities.values()),
-        relations=tuple(relations),
-        source=SourceRef(path=path, line=rows[0][0], format=_FORMAT),
+        entities=entities,
+        relations=relations,
+        source=SourceRef(path=path, line=line, format=FORMAT),
     )
 
 
-def _concept(fields: list[str], path: str, line: int, diag: Diagnostics) -> tuple[Entity, ...]:
+def concept_entities(fields: list[str], path: str, line: int, diag: Diagnostics) -> tuple[Entity, ...]:
+    """The entities of one concept row's fields (several for a composite id; none, with a warning, for a type
+    exograph does not map)."""
     _, kind, concept, mentions, _resource = fields
+    ids = concept_ids(kind, concept, path, line, diag)
+    return concept_records(ids, kind, concept, mentions) if ids is not None else ()
+
+
+#: What a concept row's type and id come to: the entity type and each (CURIE, id as written) of the id, or
+#: None for a type exograph does not map.
+ConceptIds = tuple[EntityType, tuple[tuple[str | None, str], ...]] | None
+
+
+def concept_ids(kind: str, concept: str, path: str, line: int, diag: Diagnostics) -> ConceptIds:
+    """The id handling of a concept row (warnings go to ``diag`` with ``line``): apart from its names, as many rows
+    name one concept with different mentions."""
     etype = ENTITY_TYPE_OF.get(kind.replace("_", "").replace(" ", "").casefold())
     if etype is None:
         diag.warn(
@@ -142,17 +175,19 @@ def _concept(fields: list[str], path: str, line: int, diag: Diagnostics) -> tupl
             path=path,
             line=line,
         )
+        return None
+    curies = annotation_curies(etype, concept, diag=diag, path=path, line=line)
+    return etype, tuple(zip(curies, split_composite(etype, concept), strict=False))
+
+
+def concept_records(ids: ConceptIds, kind: str, concept: str, mentions: str) -> tuple[Entity, ...]:
+    """A concept row's entity records from its ids (:func:`concept_ids`) and its ``|``-separated mentions."""
+    if ids is None:
         return ()
+    etype, parts = ids
     names = [m.strip() for m in mentions.split("|") if m.strip()] or [concept.strip() or kind]
     aliases = tuple(dict.fromkeys(names[1:]))
-    return tuple(
-        Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=aliases)
-        for curie, part in zip(
-            annotation_curies(etype, concept, diag=diag, path=path, line=line),
-            split_composite(etype, concept),
-            strict=False,
-        )
-    )
+    return tuple(Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=aliases) for curie, part in parts)
 
 
 def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Relation | None:

@@ -2,8 +2,10 @@
 
 The chunk is read exactly as the in-memory build reads it (:func:`exograph.plan.read_chunk`:
 same readers, same id handling, same merging of a paper's records within the
-chunk), then its papers and entities are written as partial records, each to the
-bucket of its key, for the stages that merge them across chunks.
+chunk), or, for a chunk of PubTator3 bulk concept rows, by columns to the same
+records (:mod:`exograph.stages.bulk`); then its papers and entities are written
+as partial records, each to the bucket of its key, for the stages that merge
+them across chunks.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from ..models import Mention, Relation
 from ..plan import Chunk, read_chunk
 from ..tables import write_buckets, write_table
 from . import Layout, TaskReport
+from .bulk import read_bulk_concepts
 from .schemas import IDS_SCHEMA, PAPER_SCHEMA, entity_table
 
 if TYPE_CHECKING:
     from ..errors import InputError
-    from ..graph import KnowledgeGraph
+    from ..graph import PaperNode
 
 __all__ = ["RELATIONS", "SPANS", "failure_record", "read_task"]
 
@@ -42,21 +45,29 @@ def failure_record(exc: InputError) -> dict[str, Any]:
 
 def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
     """Read one chunk and write its paper, entity and id tables (every bucket gets a file, maybe empty)."""
-    part, chunk_report = read_chunk(chunk)
-    report = TaskReport(papers=len(part.papers))
-    report.failures = [failure_record(exc) for exc in chunk_report.failures]
-    report.diagnostics = [d.model_dump() for d in part.diagnostics.items]
-    report.merges = dict(part.merges)
-    _write_papers(layout, chunk.index, part)
-    _write_entities(layout, chunk.index, part)
+    bulk = read_bulk_concepts(chunk)
+    if bulk is not None:
+        report = TaskReport(papers=len(bulk.papers))
+        report.diagnostics = [d.model_dump() for d in bulk.diagnostics.items]
+        papers, entities = bulk.papers, bulk.entities
+    else:
+        part, chunk_report = read_chunk(chunk)
+        report = TaskReport(papers=len(part.papers))
+        report.failures = [failure_record(exc) for exc in chunk_report.failures]
+        report.diagnostics = [d.model_dump() for d in part.diagnostics.items]
+        report.merges = dict(part.merges)
+        papers, entities = list(part.papers.values()), list(part.entities.values())
+    _write_papers(layout, chunk.index, papers)
+    write_buckets(
+        entity_table(entities, chunk.index), "key", layout.buckets, layout.bucketed("read", "entities", chunk.index)
+    )
     return report
 
 
-def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
-
+def _write_papers(layout: Layout, index: int, papers: list[PaperNode]) -> None:
     columns: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
     several_ids: dict[str, list[Any]] = {"key": [], "ids": []}
-    for pos, node in enumerate(part.papers.values()):
+    for pos, node in enumerate(papers):
         columns["key"].append(node.key)
         columns["chunk"].append(index)
         columns["pos"].append(pos)
@@ -74,8 +85,3 @@ def _write_papers(layout: Layout, index: int, part: KnowledgeGraph) -> None:
     table = pa.table(columns, schema=PAPER_SCHEMA)
     write_buckets(table, "key", layout.buckets, layout.bucketed("read", "papers", index))
     write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.part("read", "ids", index))
-
-
-def _write_entities(layout: Layout, index: int, part: KnowledgeGraph) -> None:
-    table = entity_table(part.entities.values(), index)
-    write_buckets(table, "key", layout.buckets, layout.bucketed("read", "entities", index))

@@ -1,0 +1,96 @@
+"""The read stage's columnar path for bulk concept rows gives what the row-by-row reader and the graph give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exograph.plan import Chunk, read_chunk
+from exograph.stages.bulk import read_bulk_concepts
+from exograph.stages.schemas import entity_table
+
+# Types the reader maps (in PubTator3's spellings), one it does not, and ids that normalise, warn, are
+# composite, are not normalised ("-"), or are shared by two types (MeSH ids are Chemical and Disease ids).
+_KIND = st.sampled_from(["Gene", "Disease", "Chemical", "Species", "CellLine", "Mutation", "Weird_Type"])
+_CONCEPT = st.sampled_from(
+    ["7157", "672;675", "MESH:D009369", "MESH:D000001", "MESH:D000001|MESH:D009369", "9606", "-", "", "FOO:12", "x"]
+)
+_MENTION = st.sampled_from(["TP53", "p53", "cancer", " ", "", "caf\u00e9", "a|b", "TP53|p53|TP53"])
+
+
+@st.composite
+def _rows(draw: Any) -> list[str]:
+    """Rows of a bulk concept chunk: PMIDs in runs (never one PMID in two runs), repeats within a PMID."""
+    rows = []
+    for number in range(draw(st.integers(1, 6))):
+        for _ in range(draw(st.integers(1, 5))):
+            mentions = "|".join(draw(st.lists(_MENTION, max_size=3)))
+            rows.append(f"{100 + number}\t{draw(_KIND)}\t{draw(_CONCEPT)}\t{mentions}\tPubTator3")
+    return rows
+
+
+def _papers(nodes: Any) -> list[tuple[Any, ...]]:
+    return [
+        (n.key, n.paper.model_dump_json(), n.about, list(n.mentions.items()), n.mention_spans, n.relations, n.sources)
+        for n in nodes
+    ]
+
+
+def _same_as_row_by_row(chunk: Chunk) -> None:
+    columns = read_bulk_concepts(chunk)
+    assert columns is not None
+    graph, report = read_chunk(chunk)
+    assert not report.failures
+    assert _papers(columns.papers) == _papers(graph.papers.values())
+    assert entity_table(columns.entities, 0).equals(entity_table(graph.entities.values(), 0))
+    assert columns.diagnostics.items == graph.diagnostics.items
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_rows(), first_line=st.integers(1, 10_000))
+def test_columns_give_the_row_by_row_records(tmp_path: Path, rows: list[str], first_line: int) -> None:
+    """Papers, entity nodes (names counted per paper, records folded in order) and warnings with their lines."""
+    piece = tmp_path / "piece-00000.tsv"
+    piece.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _same_as_row_by_row(Chunk(str(piece), "pubtator3-bulk", first_line=first_line, label="bioconcepts2pubtator3.gz"))
+
+
+def test_a_byte_range_of_a_plain_file_reads_by_columns(tmp_path: Path) -> None:
+    path = tmp_path / "concepts.tsv"
+    head = "1\tGene\t7157\tTP53\tPubTator3\n"
+    body = "2\tGene\t7157\tp53|TP53\tPubTator3\n2\tDisease\tMESH:D009369\tcancer\tPubTator3\n3\tGene\t7157\tTP53\tX\n"
+    path.write_text(head + body, encoding="utf-8")
+    _same_as_row_by_row(Chunk(str(path), "pubtator3-bulk", start=len(head), end=len(head) + len(body), first_line=2))
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"1\tassociate\tGene|7157\tDisease|MESH:D009369\n", "relation rows"),
+        (b"1\tGene\t7157\tTP53\tX\n2\tGene\t7157\tTP53\tX\n1\tGene\t672\tBRCA1\tX\n", "a PMID in two runs"),
+        (b"1\tGene\t7157\tTP53\tX\n\n2\tGene\t7157\tTP53\tX\n", "an empty line"),
+        (b"1\tGene\t7157\tTP53\tX\r\n", "a carriage return"),
+        (b"1\tGene\t7157\tcaf\xe9\tX\n", "bytes that are not UTF-8"),
+        (b"1\tGene\t7157\tTP53\n", "four fields"),
+        (b"1\tGene\t7157\tTP53\tX\tY\n", "six fields"),
+        (b"x1\tGene\t7157\tTP53\tX\n", "a PMID that is not digits"),
+        (b"\xd9\xa1\tGene\t7157\tTP53\tX\n", "a PMID of non-ASCII digits"),
+        (b"", "nothing"),
+    ],
+)
+def test_anything_but_plain_concept_rows_goes_row_by_row(tmp_path: Path, data: bytes, why: str) -> None:
+    piece = tmp_path / "piece-00000.tsv"
+    piece.write_bytes(data)
+    assert read_bulk_concepts(Chunk(str(piece), "pubtator3-bulk", label="in.gz")) is None, why
+
+
+def test_other_chunks_go_row_by_row(tmp_path: Path) -> None:
+    piece = tmp_path / "piece.tsv"
+    piece.write_text("1\tGene\t7157\tTP53\tX\n", encoding="utf-8")
+    assert read_bulk_concepts(Chunk(str(piece), "pubtator", label="in.gz")) is None
+    assert read_bulk_concepts(Chunk(str(piece), "pubtator3-bulk")) is None  # a whole small file: read as a file
+    assert read_bulk_concepts(Chunk(str(tmp_path / "gone.tsv"), "pubtator3-bulk", label="in.gz")) is None
