@@ -8,6 +8,7 @@ This module is imported only by the out-of-core plan, so pyarrow is too.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
@@ -105,16 +106,17 @@ EDGE_SCHEMA = pa.schema(
 
 def entity_table(nodes: Iterable[EntityNode], chunk: int) -> pa.Table:
     """Entity nodes as rows of :data:`ENTITY_SCHEMA` (``chunk``: where they were read, for merging in order)."""
-    columns: dict[str, list[Any]] = {name: [] for name in ENTITY_SCHEMA.names}
-    for node in nodes:
-        columns["key"].append(node.key)
-        columns["chunk"].append(chunk)
-        columns["type"].append(node.type)
-        columns["curie"].append(node.curie)
-        columns["names"].append(list(node.names))
-        columns["name_counts"].append(list(node.names.values()))
-        for name in LIST_FIELDS:
-            columns[name].append(list(getattr(node, name)))
+    nodes = list(nodes)
+    columns: dict[str, list[Any]] = {
+        "key": [node.key for node in nodes],
+        "chunk": [chunk] * len(nodes),
+        "type": [node.type for node in nodes],
+        "curie": [node.curie for node in nodes],
+        "names": [list(node.names) for node in nodes],
+        "name_counts": [list(node.names.values()) for node in nodes],
+    }
+    for name in LIST_FIELDS:  # a column at a time: a chunk holds tens of thousands of entities
+        columns[name] = [list(values) for values in map(attrgetter(name), nodes)]
     return pa.table(columns, schema=ENTITY_SCHEMA)
 
 
