@@ -93,13 +93,11 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
         )
     nodes = merged.sorted_papers()
     all_types = entity_types(layout)
-    ends = {key for node in nodes for r in node.relations for key in (r.subject, r.object)}
-    known = (
-        all_types.filter(pc.is_in(all_types["key"], value_set=string_array(sorted(ends))))
-        if ends
-        else all_types.slice(0, 0)
-    )
-    types = dict(zip(known["key"].to_pylist(), known["type"].to_pylist(), strict=True))
+    ends = string_array(sorted({key for node in nodes for r in node.relations for key in (r.subject, r.object)}))
+    # Looked up in the vocabulary (hashed once, as ``_pairs`` does) rather than the vocabulary filtered by them.
+    at = pc.index_in(ends, value_set=all_types["key"])
+    found = pc.is_valid(at)
+    types = dict(zip(ends.filter(found).to_pylist(), all_types["type"].take(at.filter(found)).to_pylist(), strict=True))
 
     report = TaskReport(papers=len(nodes))
     report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
