@@ -139,6 +139,7 @@ def run_plan(
     from .stages.entities import counts_task, entities_task
     from .stages.papers import papers_task
     from .stages.read import read_task
+    from .stages.schemas import gather_vocabulary
 
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -177,13 +178,16 @@ def run_plan(
             result.failures.append(error)
     _identity(layout)
     run("entities", entities_task, range(buckets))
+    gather_vocabulary(layout, "entities")
     papers = run("papers", papers_task, range(buckets))
     layout = replace(layout, total=sum(r.papers for r in papers))
     result.layout = layout
     run("counts", counts_task, range(buckets), layout=layout)
+    gather_vocabulary(layout, "counts")
     tested = sum(r.tested for r in run("pairs", pairs_task, range(layout.pair_buckets), layout=layout))
     started = time.perf_counter()
     adjust(layout, tested)
+    _release_memory()  # the driver's largest step: what it held goes back before the next stage starts
     result.timings["adjust"] = time.perf_counter() - started
     run("cooccurrence", cooccurrence_task, range(layout.pair_buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)

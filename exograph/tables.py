@@ -31,6 +31,7 @@ __all__ = [
     "bucket_rows_by",
     "key_crcs",
     "mix_buckets",
+    "positions_in",
     "read_bucket",
     "read_table",
     "read_tables",
@@ -114,6 +115,27 @@ def sorted_codes(keys: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray
     rank[order] = np.arange(len(order))
     codes: np.ndarray = rank[encoded.indices.to_numpy(zero_copy_only=False)]
     return encoded.dictionary.take(pa.array(order)), codes
+
+
+def positions_in(keys: pa.Array, among: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The position of each of ``keys`` (distinct) in ``among`` (its first), or -1 where it is not there.
+
+    What ``pc.index_in(keys, value_set=among)`` says, with the hash table built on the small side: a task
+    looks up its own few thousand keys in the corpus-wide vocabulary (every entity's type or paper count),
+    and hashing the vocabulary for each task would cost every task time in proportion to the corpus.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    where = pc.index_in(among, value_set=keys)
+    if isinstance(where, pa.ChunkedArray):
+        where = where.combine_chunks()
+    found = np.flatnonzero(where.is_valid().to_numpy(zero_copy_only=False))
+    key_of = pc.fill_null(where, 0).to_numpy(zero_copy_only=False)[found].astype(np.int64)
+    present, first = np.unique(key_of, return_index=True)  # a key found twice keeps its first position
+    out = np.full(len(keys), -1, dtype=np.int64)
+    out[present] = found[first]
+    return out
 
 
 def string_array(values: list[str]) -> pa.Array:

@@ -6,10 +6,19 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exograph.tables import bucket_rows, bucket_rows_by, read_bucket, read_table, write_buckets, write_table
+from exograph.tables import (
+    bucket_rows,
+    bucket_rows_by,
+    positions_in,
+    read_bucket,
+    read_table,
+    write_buckets,
+    write_table,
+)
 
 SCHEMA = pa.schema([("key", pa.string()), ("n", pa.int64())])
 
@@ -83,3 +92,16 @@ def test_pairs_of_one_entity_spread_over_every_bucket() -> None:
     spread = np.bincount(chosen, minlength=8)
     assert spread.min() > 150 and spread.max() < 350
     assert len(set(bucket_rows(pa.array(["NCBIGene:7157"] * 2000), 8).tolist())) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8),
+    among=st.lists(st.lists(st.sampled_from("abcdefghij"), max_size=6), max_size=4),
+)
+def test_positions_in_is_index_in_hashed_on_the_small_side(keys: list[str], among: list[list[str]]) -> None:
+    """A task's keys looked up in a vocabulary (chunked, maybe with a key twice): the first position or -1."""
+    vocabulary = pa.chunked_array([pa.array(c, pa.string()) for c in among], type=pa.string())
+    wanted = pa.array(keys, pa.string())
+    expected = pc.fill_null(pc.index_in(wanted, value_set=vocabulary), -1).to_numpy(zero_copy_only=False)
+    assert positions_in(wanted, vocabulary).tolist() == expected.tolist()

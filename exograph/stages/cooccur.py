@@ -13,13 +13,15 @@ writes each relation triple once, whichever papers stated it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import NodeIris, cooccurrence_text
-from ..tables import read_bucket, read_table, read_tables, sorted_codes, write_table
+from ..tables import positions_in, read_bucket, read_table, sorted_codes, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
@@ -83,10 +85,10 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
 
 def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The paper count of each key, and whether it has one."""
-    where = pc.index_in(keys, value_set=counts["key"])
-    known = pc.is_valid(where).to_numpy(zero_copy_only=False)
-    found = counts["papers"].take(pc.fill_null(where, 0)) if len(counts) else pa.array([0] * len(keys), pa.int64())
-    values: np.ndarray = found.to_numpy().astype(np.int64)
+    where = positions_in(keys, counts["key"])
+    known = where >= 0
+    papers = counts["papers"].to_numpy().astype(np.int64) if len(counts) else np.zeros(1, dtype=np.int64)
+    values: np.ndarray = np.where(known, papers[np.maximum(where, 0)], 0)
     return values, known
 
 
@@ -98,10 +100,8 @@ def adjust(layout: Layout, tested: int) -> int:
     and the arithmetic is the same (``p * m / rank``), so the values are equal to the last bit.
     """
 
-    histograms = read_tables(layout.parts("pairs", "histogram"), HISTOGRAM_SCHEMA)
-    merged = histograms.group_by("p").aggregate([("n", "sum")]).sort_by("p")
-    values = merged["p"].to_numpy()
-    ranks = np.cumsum(merged["n_sum"].to_numpy().astype(np.int64))
+    values, counts = _merged_histogram(layout.parts("pairs", "histogram"))
+    ranks = np.cumsum(counts)
     if len(values):
         scaled = values * tested / ranks
         adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
@@ -109,6 +109,35 @@ def adjust(layout: Layout, tested: int) -> int:
         adjusted = np.empty(0)
     write_table(pa.table({"p": values, "q": adjusted}), layout.path("pairs", "adjusted.arrow"))
     return len(values)
+
+
+def _merged_histogram(paths: list[Path], merge_at: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+    """The buckets' histograms of low p-values summed: each distinct value (ascending) and how often it occurs.
+
+    The driver does this, and the buckets' histograms together hold a row per distinct value per bucket, a
+    number that grows with the corpus; the distinct values are far fewer. So they are merged as they are read,
+    whenever the rows read since the last merge outnumber the values merged so far: memory stays about twice
+    the distinct values, and each row is sorted about as often as a single sort would.
+    """
+    values = np.empty(0, dtype=np.float64)
+    counts = np.empty(0, dtype=np.int64)
+    pending_p: list[np.ndarray] = []
+    pending_n: list[np.ndarray] = []
+    waiting = 0
+    for number, path in enumerate(paths, start=1):
+        table = read_table(path)
+        pending_p.append(table["p"].to_numpy())
+        pending_n.append(table["n"].to_numpy().astype(np.int64))
+        waiting += table.num_rows
+        if waiting >= max(len(values), merge_at) or number == len(paths):
+            p = np.concatenate([values, *pending_p])
+            n = np.concatenate([counts, *pending_n])
+            order = np.argsort(p, kind="stable")
+            p, n = p[order], n[order]
+            starts = np.flatnonzero(np.concatenate(([True], p[1:] != p[:-1]))) if len(p) else order
+            values, counts = p[starts], np.add.reduceat(n, starts) if len(p) else n
+            pending_p, pending_n, waiting = [], [], 0
+    return values, counts
 
 
 def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:

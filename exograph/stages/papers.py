@@ -29,6 +29,7 @@ from ..tables import (
     bucket_order,
     key_crcs,
     mix_buckets,
+    positions_in,
     read_bucket,
     sorted_codes,
     string_array,
@@ -94,10 +95,15 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     nodes = merged.sorted_papers()
     all_types = entity_types(layout)
     ends = string_array(sorted({key for node in nodes for r in node.relations for key in (r.subject, r.object)}))
-    # Looked up in the vocabulary (hashed once, as ``_pairs`` does) rather than the vocabulary filtered by them.
-    at = pc.index_in(ends, value_set=all_types["key"])
-    found = pc.is_valid(at)
-    types = dict(zip(ends.filter(found).to_pylist(), all_types["type"].take(at.filter(found)).to_pylist(), strict=True))
+    at = positions_in(ends, all_types["key"])
+    found = at >= 0
+    types = dict(
+        zip(
+            ends.filter(pa.array(found)).to_pylist(),
+            all_types["type"].take(pa.array(at[found])).to_pylist(),
+            strict=True,
+        )
+    )
 
     report = TaskReport(papers=len(nodes))
     report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
@@ -163,7 +169,8 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
     names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
     paper_keys, paper = sorted_codes(links["paper"])
-    type_of = types["type"].take(pc.index_in(names, value_set=types["key"]))  # null: an entity without a type
+    at = positions_in(names, types["key"])
+    type_of = types["type"].take(pa.array(at, mask=at < 0))  # null: an entity without a type
     count = len(paper_keys)
     sources, targets, shared = [], [], []
     for ta, tb in dict.fromkeys(tuple(p) for p in wanted):

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..graph import EntityNode
-from ..tables import read_tables
+from ..tables import read_table, read_tables, write_table
 from . import Layout
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "entity_node",
     "entity_table",
     "entity_types",
+    "gather_vocabulary",
     "paper_counts",
 ]
 
@@ -131,10 +132,26 @@ def entity_node(row: dict[str, Any]) -> EntityNode:
 
 def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
     """Every entity's (key, type, curie, label), from the ``entities`` stage (all buckets unless told)."""
+    whole = layout.path("entities", "types.arrow")
+    if buckets is None and whole.is_file():
+        return read_table(whole)
     chosen = range(layout.buckets) if buckets is None else buckets
     return read_tables([p for b in chosen if (p := layout.part("entities", "types", b)).is_file()], TYPE_SCHEMA)
 
 
 def paper_counts(layout: Layout) -> pa.Table:
     """Every entity's paper count (key, papers), from the ``counts`` stage."""
-    return read_tables(layout.parts("counts", "papers"), COUNT_SCHEMA)
+    whole = layout.path("counts", "papers.arrow")
+    return read_table(whole) if whole.is_file() else read_tables(layout.parts("counts", "papers"), COUNT_SCHEMA)
+
+
+def gather_vocabulary(layout: Layout, stage: str) -> None:
+    """The entity types (after ``entities``) or paper counts (after ``counts``), every bucket's, as one file.
+
+    Every task of the later stages reads the whole of them, and a file per bucket would make each task open as
+    many files as there are buckets (a number that grows with the corpus). Written by the driver once the
+    stage is done (again when a build resumes), atomically.
+    """
+    table, schema = {"entities": ("types", TYPE_SCHEMA), "counts": ("papers", COUNT_SCHEMA)}[stage]
+    whole = read_tables(layout.parts(stage, table), schema).combine_chunks()
+    write_table(whole, layout.path(stage, f"{table}.arrow"))
