@@ -35,6 +35,7 @@ __all__ = [
     "read_bucket",
     "read_table",
     "read_tables",
+    "run_starts",
     "sorted_codes",
     "split_by_bucket",
     "string_array",
@@ -136,6 +137,14 @@ def positions_in(keys: pa.Array, among: pa.Array | pa.ChunkedArray) -> np.ndarra
     out = np.full(len(keys), -1, dtype=np.int64)
     out[present] = found[first]
     return out
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values begins (of sorted values: where each distinct value first is)."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    starts: np.ndarray = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return starts
 
 
 def string_array(values: list[str]) -> pa.Array:

@@ -84,6 +84,10 @@ class Layout:
         folder = self.path(stage, table)
         return sorted(folder.glob("b*.arrow")) if folder.is_dir() else []
 
+    def whole(self, stage: str, table: str) -> Path:
+        """A table every task of a stage wrote a part of, gathered into one file by the driver."""
+        return self.path(stage, f"{table}.arrow")
+
     def shard(self, stage: str, index: int) -> Path:
         """The statement shard one task writes."""
         return self.path("rdf", f"{stage}-{index:05d}.nq.gz")

@@ -32,6 +32,7 @@ from ..graph import EntityNode, PaperNode, warn_type_conflict
 from ..models import Entity
 from ..plan import Chunk
 from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_records
+from ..tables import run_starts, sorted_codes
 
 __all__ = ["BulkPart", "read_bulk_concepts"]
 
@@ -72,25 +73,11 @@ def read_bulk_concepts(chunk: Chunk) -> BulkPart | None:
     pmid = table["pmid"].combine_chunks()
     if not pc.all(pc.match_substring_regex(pmid, r"^[0-9]+$")).as_py():
         return None
-    starts = _run_starts(pmid)
-    if len(starts) != pc.count_distinct(pmid).as_py():
+    distinct, code = sorted_codes(pmid)
+    starts = run_starts(code)
+    if len(starts) != len(distinct):
         return None  # a PMID in two places: the row-by-row read merges the two papers
     return _part(chunk, table, pmid, starts)
-
-
-def _run_starts(values: pa.Array) -> np.ndarray:
-    """Positions where a run of equal values begins."""
-    n = len(values)
-    differs = pc.not_equal(values.slice(1), values.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    starts: np.ndarray = np.flatnonzero(np.concatenate([[True], differs]))
-    return starts
-
-
-def _codes(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Each value's code, and the distinct values (a code is a position among them)."""
-    encoded = pc.dictionary_encode(values).combine_chunks()
-    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, encoded.dictionary
 
 
 def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray) -> BulkPart:
@@ -99,8 +86,10 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray) -> 
     n = len(pmid)
     # The ids of each distinct (type, id) through the reader's id handling once, and the records of each distinct
     # concept row (type, id, mentions) made from them once; the records in a flat list, each row's in a run.
-    id_code = _codes(pc.binary_join_element_wise(table["kind"], table["concept"], "\t"))[0]
-    row_code, distinct = _codes(pc.binary_join_element_wise(table["kind"], table["concept"], table["mentions"], "\t"))
+    id_code = sorted_codes(pc.binary_join_element_wise(table["kind"], table["concept"], "\t"))[1]
+    distinct, row_code = sorted_codes(
+        pc.binary_join_element_wise(table["kind"], table["concept"], table["mentions"], "\t")
+    )
     _, first_row = np.unique(row_code, return_index=True)
     ids_of: dict[int, ConceptIds] = {}
     warned_ids: set[int] = set()

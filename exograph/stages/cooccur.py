@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import NodeIris, cooccurrence_text
-from ..tables import positions_in, read_bucket, read_table, sorted_codes, write_table
+from ..tables import positions_in, read_bucket, read_table, run_starts, sorted_codes, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
@@ -43,7 +43,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     pair = a_code * max(len(targets), 1) + b_code
     rows = np.argsort(pair, kind="stable")
     pair_of_row = pair[rows]
-    first = np.flatnonzero(np.concatenate(([True], pair_of_row[1:] != pair_of_row[:-1]))) if len(rows) else rows
+    first = run_starts(pair_of_row)
     shared = np.diff(np.append(first, len(rows)))
     source, target = a_code[rows[first]], b_code[rows[first]]
     counts = paper_counts(layout)
@@ -134,7 +134,7 @@ def _merged_histogram(paths: list[Path], merge_at: int = 1 << 20) -> tuple[np.nd
             n = np.concatenate([counts, *pending_n])
             order = np.argsort(p, kind="stable")
             p, n = p[order], n[order]
-            starts = np.flatnonzero(np.concatenate(([True], p[1:] != p[:-1]))) if len(p) else order
+            starts = run_starts(p)
             values, counts = p[starts], np.add.reduceat(n, starts) if len(p) else n
             pending_p, pending_n, waiting = [], [], 0
     return values, counts

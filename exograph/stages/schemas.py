@@ -132,7 +132,7 @@ def entity_node(row: dict[str, Any]) -> EntityNode:
 
 def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
     """Every entity's (key, type, curie, label), from the ``entities`` stage (all buckets unless told)."""
-    whole = layout.path("entities", "types.arrow")
+    whole = layout.whole("entities", "types")
     if buckets is None and whole.is_file():
         return read_table(whole)
     chosen = range(layout.buckets) if buckets is None else buckets
@@ -141,7 +141,7 @@ def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
 
 def paper_counts(layout: Layout) -> pa.Table:
     """Every entity's paper count (key, papers), from the ``counts`` stage."""
-    whole = layout.path("counts", "papers.arrow")
+    whole = layout.whole("counts", "papers")
     return read_table(whole) if whole.is_file() else read_tables(layout.parts("counts", "papers"), COUNT_SCHEMA)
 
 
@@ -154,4 +154,4 @@ def gather_vocabulary(layout: Layout, stage: str) -> None:
     """
     table, schema = {"entities": ("types", TYPE_SCHEMA), "counts": ("papers", COUNT_SCHEMA)}[stage]
     whole = read_tables(layout.parts(stage, table), schema).combine_chunks()
-    write_table(whole, layout.path(stage, f"{table}.arrow"))
+    write_table(whole, layout.whole(stage, table))
