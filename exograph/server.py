@@ -183,7 +183,7 @@ def _guarded(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The oxigraph server on a loopback port of its own, and the guard on ``host:port`` in front of it."""
     backend_port = _free_port()
-    process = start_server(location, host="127.0.0.1", port=backend_port, writable=writable)
+    process = start_server(location, host="127.0.0.1", port=backend_port, writable=writable, union=True)
     try:
         wait_until_ready(process, f"http://127.0.0.1:{backend_port}/query")
         try:

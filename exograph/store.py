@@ -1,18 +1,25 @@
 """The embedded SPARQL store (pyoxigraph): written by ``exograph build``, read by ``exograph query``.
 
-Paper statements live in one named graph per paper, and every statement also
-sits once in the default graph, which queries see: a statement that several
-papers make is counted once, exactly as in ``graph.ttl`` (the union of the
-named graphs would return it once per paper), and users need no ``GRAPH``
-clause for ordinary questions. ``GRAPH ?g { ... }`` still reaches each paper's
-own statements.
+Each statement is stored once, where the N-Quads put it: a paper's own
+statements in the paper's named graph, shared ones (entities, relations,
+co-occurrence, authors, journals) in the default graph. Queries run over the
+union of all graphs (oxigraph's ``use_default_graph_as_union``, and
+``--union-default-graph`` for the server), so users need no ``GRAPH`` clause for
+ordinary questions and ``GRAPH ?g { ... }`` still reaches one paper's statements.
+
+A union counts a statement once per graph that holds it (oxigraph does not
+remove duplicates across graphs), so it equals the set of statements only
+because no statement sits in two graphs: every statement in a paper's graph has
+the paper or an IRI minted under it as subject, and the default graph never does
+(``tests/test_query.py`` holds the store to ``graph.ttl``). Storing each
+statement once rather than also copying it into the default graph keeps the
+bulk load of a large build to the statements themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -54,13 +61,10 @@ def write_store(source: KnowledgeGraph | Statements, path: str | Path) -> Path:
     statements = Statements.of(source)
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
-        # Every statement also goes into the default graph (the store keeps a set: duplicates vanish).
         if statements.cache is not None:
             store.bulk_load(path=str(statements.cache), format=ox.RdfFormat.N_QUADS, lenient=True)
-            store.bulk_extend(_default_copies(quads(statements)))
         else:
-            # Generated statements are made once and stored twice, rather than generated again.
-            store.bulk_extend(_with_default_copies(quads(statements)))
+            store.bulk_extend(quads(statements))
         store.flush()
         store.optimize()
         del store
@@ -70,39 +74,19 @@ def write_store(source: KnowledgeGraph | Statements, path: str | Path) -> Path:
 def load_shards(shards: list[Path], path: str | Path) -> Path:
     """A fresh persistent store at ``path`` bulk-loaded from gzipped N-Quads shards (the out-of-core plan's).
 
-    oxigraph's bulk loader keeps memory bounded whatever the size; as in :func:`write_store`, every
-    statement of a paper's graph is also put in the default graph.
+    oxigraph's bulk loader keeps memory bounded whatever the size; as in :func:`write_store`, each
+    statement is stored once, in the graph its shard line names.
     """
-    from .rdf import chunk_stream, paper_graph_iri
+    from .rdf import chunk_stream
     from .writers.shards import shard_blocks
 
-    # A paper's graph name ends each of its statements' lines, and no other term uses those IRIs: cutting it off
-    # the line gives the default-graph copy, as text, without a Python object per statement.
-    graph_name = re.compile(rb" <" + re.escape(paper_graph_iri("").rsplit("/", 1)[0].encode()) + rb"/[^>]*> \.\n")
-    # One pass: each block is followed by its default-graph copy, so the shards are read and decompressed once.
-    blocks = (block + graph_name.sub(b" .\n", block) for block in shard_blocks(shards))
     with atomic_dir(path) as tmp:
         store = ox.Store(str(tmp))
-        store.bulk_load(chunk_stream(blocks), format=ox.RdfFormat.N_QUADS, lenient=True)
+        store.bulk_load(chunk_stream(shard_blocks(shards)), format=ox.RdfFormat.N_QUADS, lenient=True)
         store.flush()
         store.optimize()
         del store
     return Path(path)
-
-
-def _default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
-    """The statements of named graphs, as default-graph statements."""
-    for q in statements:
-        if not isinstance(q.graph_name, ox.DefaultGraph):
-            yield ox.Quad(q.subject, q.predicate, q.object)
-
-
-def _with_default_copies(statements: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
-    """Each statement, followed by its default-graph copy when it sits in a named graph."""
-    for q in statements:
-        yield q
-        if not isinstance(q.graph_name, ox.DefaultGraph):
-            yield ox.Quad(q.subject, q.predicate, q.object)
 
 
 def open_store(out_dir: str | Path) -> ox.Store:
@@ -119,7 +103,7 @@ def open_store(out_dir: str | Path) -> ox.Store:
 
 
 def run_query(store: ox.Store, sparql: str, *, allow_service: bool = False) -> QueryResult:
-    """Run SPARQL with exograph's prefixes predeclared, over the default graph (each statement once).
+    """Run SPARQL with exograph's prefixes predeclared, over the union of the store's graphs (each statement once).
 
     A ``SERVICE`` clause (which would make this machine fetch from the URL it names) is refused unless
     ``allow_service``; where allowed, a failing service is a :class:`QueryError`, not a traceback.
@@ -131,7 +115,7 @@ def run_query(store: ox.Store, sparql: str, *, allow_service: bool = False) -> Q
             query=sparql,
         )
     try:
-        return store.query(sparql, prefixes=RDF_PREFIXES)
+        return store.query(sparql, prefixes=RDF_PREFIXES, use_default_graph_as_union=True)
     except SyntaxError as exc:
         match = _POSITION.match(str(exc))
         if match:

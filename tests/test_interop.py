@@ -92,6 +92,12 @@ def test_exograph_serve_answers_and_stops_on_sigterm(multi_build: Path) -> None:
         assert f"http://localhost:{port}/query" in announced
         rows = rows_from_http(endpoint, QUERIES[0].read_text())
         assert rows == embedded_answers(multi_build)[QUERIES[0].stem]
+        # The server, like `exograph query`, sees every graph's statements, each once.
+        counting = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        expected = rows_from_oxigraph(run_query(open_store(multi_build), counting))
+        assert (
+            rows_from_http(endpoint, counting) == expected == [(len(rdflib.Graph().parse(multi_build / "graph.ttl")),)]
+        )
         # Read-only unless --writable.
         update = requests.post(
             f"http://127.0.0.1:{port}/update", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, timeout=5
