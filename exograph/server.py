@@ -55,9 +55,13 @@ def _store_dir(out: str | Path) -> Path:
 
 
 def start_server(
-    location: str | Path, *, host: str = "127.0.0.1", port: int = 7878, writable: bool = False, union: bool = False
+    location: str | Path, *, host: str = "127.0.0.1", port: int = 7878, writable: bool = False, union: bool = True
 ) -> subprocess.Popen[bytes]:
-    """Start the oxigraph server on a store folder (created empty when writable and absent)."""
+    """Start the oxigraph server on a store folder (created empty when writable and absent).
+
+    ``union``: queries see the union of the graphs, as :func:`exograph.store.run_query` does; a build's store
+    keeps each statement once, a paper's in its own graph, so without it a query would miss those.
+    """
     if writable:
         Path(location).mkdir(parents=True, exist_ok=True)
         store = Path(location) / "store" if (Path(location) / "store").is_dir() else Path(location)
@@ -183,7 +187,7 @@ def _guarded(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The oxigraph server on a loopback port of its own, and the guard on ``host:port`` in front of it."""
     backend_port = _free_port()
-    process = start_server(location, host="127.0.0.1", port=backend_port, writable=writable, union=True)
+    process = start_server(location, host="127.0.0.1", port=backend_port, writable=writable)
     try:
         wait_until_ready(process, f"http://127.0.0.1:{backend_port}/query")
         try:

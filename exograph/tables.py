@@ -39,6 +39,7 @@ __all__ = [
     "sorted_codes",
     "split_by_bucket",
     "string_array",
+    "values_at",
     "write_bucketed",
     "write_buckets",
     "write_table",
@@ -137,6 +138,16 @@ def positions_in(keys: pa.Array, among: pa.Array | pa.ChunkedArray) -> np.ndarra
     out = np.full(len(keys), -1, dtype=np.int64)
     out[present] = found[first]
     return out
+
+
+def values_at(keys: pa.Array, among: pa.Array | pa.ChunkedArray, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The value of each of ``keys`` (distinct) in a vocabulary (``among`` its keys, ``values`` beside them),
+    null where a key is not there: a lookup of a task's keys by :func:`positions_in`."""
+    import pyarrow as pa
+
+    at = positions_in(keys, among)
+    found = values.take(pa.array(at, mask=at < 0))
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:

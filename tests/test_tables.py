@@ -16,6 +16,7 @@ from exograph.tables import (
     positions_in,
     read_bucket,
     read_table,
+    values_at,
     write_buckets,
     write_table,
 )
@@ -105,3 +106,16 @@ def test_positions_in_is_index_in_hashed_on_the_small_side(keys: list[str], amon
     wanted = pa.array(keys, pa.string())
     expected = pc.fill_null(pc.index_in(wanted, value_set=vocabulary), -1).to_numpy(zero_copy_only=False)
     assert positions_in(wanted, vocabulary).tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    keys=st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8),
+    among=st.lists(st.sampled_from("abcdefghij"), max_size=12),
+)
+def test_values_at_looks_up_each_key_null_where_absent(keys: list[str], among: list[str]) -> None:
+    """A task's keys' values in a vocabulary table: the value beside each key's first position, or null."""
+    values = pa.chunked_array([pa.array(range(len(among)), pa.int64())], type=pa.int64())
+    vocabulary = pa.chunked_array([pa.array(among, pa.string())], type=pa.string())
+    expected = [among.index(k) if k in among else None for k in keys]
+    assert values_at(pa.array(keys, pa.string()), vocabulary, values).to_pylist() == expected

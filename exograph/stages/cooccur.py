@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
 from ..rdf import NodeIris, cooccurrence_text
-from ..tables import positions_in, read_bucket, read_table, run_starts, sorted_codes, write_table
+from ..tables import read_bucket, read_table, run_starts, sorted_codes, values_at, write_table
 from ..writers.shards import write_shard
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
@@ -85,10 +85,9 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
 
 def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The paper count of each key, and whether it has one."""
-    where = positions_in(keys, counts["key"])
-    known = where >= 0
-    papers = counts["papers"].to_numpy().astype(np.int64) if len(counts) else np.zeros(1, dtype=np.int64)
-    values: np.ndarray = np.where(known, papers[np.maximum(where, 0)], 0)
+    found = values_at(keys, counts["key"], counts["papers"])
+    known = found.is_valid().to_numpy(zero_copy_only=False)
+    values: np.ndarray = pc.fill_null(found, 0).to_numpy(zero_copy_only=False).astype(np.int64)
     return values, known
 
 

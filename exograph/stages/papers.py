@@ -29,10 +29,10 @@ from ..tables import (
     bucket_order,
     key_crcs,
     mix_buckets,
-    positions_in,
     read_bucket,
     sorted_codes,
     string_array,
+    values_at,
     write_bucketed,
     write_buckets,
     write_table,
@@ -95,15 +95,8 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     nodes = merged.sorted_papers()
     all_types = entity_types(layout)
     ends = string_array(sorted({key for node in nodes for r in node.relations for key in (r.subject, r.object)}))
-    at = positions_in(ends, all_types["key"])
-    found = at >= 0
-    types = dict(
-        zip(
-            ends.filter(pa.array(found)).to_pylist(),
-            all_types["type"].take(pa.array(at[found])).to_pylist(),
-            strict=True,
-        )
-    )
+    end_types = values_at(ends, all_types["key"], all_types["type"]).to_pylist()
+    types = {key: kind for key, kind in zip(ends.to_pylist(), end_types, strict=True) if kind is not None}
 
     report = TaskReport(papers=len(nodes))
     report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
@@ -169,8 +162,7 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
     names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
     paper_keys, paper = sorted_codes(links["paper"])
-    at = positions_in(names, types["key"])
-    type_of = types["type"].take(pa.array(at, mask=at < 0))  # null: an entity without a type
+    type_of = values_at(names, types["key"], types["type"])  # null: an entity without a type
     count = len(paper_keys)
     sources, targets, shared = [], [], []
     for ta, tb in dict.fromkeys(tuple(p) for p in wanted):
