@@ -28,6 +28,7 @@ __all__ = [
     "Result",
     "benjamini_hochberg",
     "cooccurrences",
+    "derived_statistics",
     "edge_records",
     "finalize",
     "incidence",
@@ -396,10 +397,8 @@ def edge_records(
     in-memory graph and the out-of-core plan alike, so both give the same numbers to the last bit.
     """
     a, n_a, n_b = stats["a"], stats["na"], stats["nb"]
-    expected = n_a * n_b / total if total else np.empty(0)
-    b, c = n_a - a, n_b - a
-    d = total - n_a - n_b + a
-    log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+    derived = derived_statistics(stats, total)
+    expected, enrichment, log_odds = derived["expected"], derived["enrichment"], derived["log_odds"]
     out: list[CoOccurrence] = []
     for idx in range(len(a)):
         out.append(
@@ -411,7 +410,7 @@ def edge_records(
                 target_papers=int(n_b[idx]),
                 total_papers=total,
                 expected=float(expected[idx]),
-                enrichment=float(a[idx] / expected[idx]),
+                enrichment=float(enrichment[idx]),
                 log_odds=float(log_odds[idx]),
                 p_value=float(stats["p"][idx]),
                 p_adjusted=float(stats["p_adjusted"][idx]),
@@ -420,6 +419,22 @@ def edge_records(
         )
     out.sort(key=lambda e: (e.source, e.target))
     return out
+
+
+def derived_statistics(stats: Stats, total: int) -> Stats:
+    """Expected count, enrichment and log odds ratio of each pair (``stats``: a, na, nb), as arrays.
+
+    The one place they are computed: :func:`edge_records` (the in-memory graph) and the plan's statements by
+    columns (:mod:`exograph.rdf_columns`) both take them from here, so both give the same numbers to the last bit.
+    """
+    a, n_a, n_b = stats["a"], stats["na"], stats["nb"]
+    expected = n_a * n_b / total if total else np.full(len(a), np.nan)
+    b, c = n_a - a, n_b - a
+    d = total - n_a - n_b + a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        enrichment = a / expected
+    log_odds = np.log((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)))
+    return {"expected": expected, "enrichment": enrichment, "log_odds": log_odds}
 
 
 def _papers_of(matrix: sparse.csc_matrix, column: int) -> np.ndarray:

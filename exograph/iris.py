@@ -27,7 +27,9 @@ from .errors import UnknownPrefixError
 __all__ = [
     "BASE",
     "LOCAL",
+    "PREFIX_MAP",
     "RDF_PREFIXES",
+    "SAFE_ASCII",
     "VOCAB",
     "biolink_prefix_map",
     "compress",
@@ -203,8 +205,10 @@ def compress(iri: str) -> str | None:
 _UCSCHAR: Final = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     f"{chr(0xE1000 if plane == 14 else plane << 16)}-{chr((plane << 16) | 0xFFFD)}" for plane in range(1, 15)
 )
-#: Everything outside ``ipath``'s characters (iunreserved, sub-delims, ':', '@', '/') is percent-encoded.
-_UNSAFE: Final = re.compile(f"[^A-Za-z0-9\\-._~!$&'()*+,;=:@/{_UCSCHAR}]")
+#: The ASCII characters of ``ipath`` (iunreserved, sub-delims, ':', '@', '/'), as a regex character class body.
+SAFE_ASCII: Final = "A-Za-z0-9\\-._~!$&'()*+,;=:@/"
+#: Everything outside ``ipath``'s characters is percent-encoded.
+_UNSAFE: Final = re.compile(f"[^{SAFE_ASCII}{_UCSCHAR}]")
 
 
 def _percent(match: re.Match[str]) -> str:

@@ -166,7 +166,7 @@ def _spill(
     that cannot hold a cut is written whole (its PMIDs counted by NumPy), and only the block where a piece
     ends is looked at line by line. The pieces are those a line-by-line pass would cut.
     """
-    import gzip
+    from .gz import BROKEN_STREAM, open_read
 
     scratch.mkdir(parents=True, exist_ok=True)
     line = 0
@@ -176,7 +176,7 @@ def _spill(
     number = first_index
     out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115 - closed as each piece fills
     try:
-        with gzip.open(path, "rb") as stream:
+        with open_read(path) as stream:
             carry = b""
             while True:
                 block = stream.read(_SPILL_BLOCK)
@@ -210,7 +210,7 @@ def _spill(
                     out.write(raw)
                     written += len(raw)
                     previous = key
-    except (OSError, EOFError) as exc:
+    except BROKEN_STREAM as exc:
         out.close()
         raise InputError(f"broken gzip stream: {exc}", path=path, line=line + 1) from None
     out.close()

@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..cooccurrence import _fisher_greater, _log_factorials, edge_records
-from ..rdf import NodeIris, cooccurrence_text
+from ..cooccurrence import _fisher_greater, _log_factorials
+from ..rdf_columns import cooccurrence_column_text, text_blocks
 from ..tables import read_bucket, read_table, run_starts, sorted_codes, values_at, write_table
-from ..writers.shards import write_shard
+from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
 from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
 
@@ -65,7 +65,10 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     sizes = a[keep]
     offsets = np.concatenate(([0], np.cumsum(sizes)))
     members = np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))
-    papers = pairs["paper"].take(pa.array(rows[members]))
+    papers = pairs["paper"].take(pa.array(rows[members])).combine_chunks()
+    # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
+    owner = np.repeat(np.arange(len(keep)), sizes)
+    papers = papers.take(pa.array(np.lexsort((sorted_codes(papers)[1], owner))))
     chosen = pa.table(
         {
             "a": sources.take(pa.array(source[keep])),
@@ -74,7 +77,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
             "na": n_a[keep],
             "nb": n_b[keep],
             "p": p[keep],
-            "papers": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), papers.combine_chunks()),
+            "papers": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), papers),
         }
     )
     write_table(chosen.cast(CANDIDATE_SCHEMA), layout.part("pairs", "candidates", bucket))
@@ -140,32 +143,29 @@ def _merged_histogram(paths: list[Path], merge_at: int = 1 << 20) -> tuple[np.nd
 
 
 def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
-    """The co-occurrence statements of the bucket's pairs that pass after adjustment."""
+    """The co-occurrence statements of the bucket's pairs that pass after adjustment.
+
+    The candidates come in (source, target) order with their papers sorted (:func:`pairs_task`), the order
+    the statements are written in, so they are made by columns (:mod:`exograph.rdf_columns`).
+    """
     candidates = read_table(layout.part("pairs", "candidates", bucket))
     table = read_table(layout.path("pairs", "adjusted.arrow"))
     values, adjusted = table["p"].to_numpy(), table["q"].to_numpy()
     p = candidates["p"].to_numpy()
     q = adjusted[np.searchsorted(values, p, side="right") - 1] if len(p) else np.empty(0)
-    passed = q <= layout.max_p
-    index = np.flatnonzero(passed)
-    stats = {
-        "a": candidates["n"].to_numpy()[index],
-        "na": candidates["na"].to_numpy()[index],
-        "nb": candidates["nb"].to_numpy()[index],
-        "p": p[index],
-        "p_adjusted": q[index],
-    }
-    sources = candidates["a"].take(index).to_pylist()
-    targets = candidates["b"].take(index).to_pylist()
-    supporting = [tuple(sorted(papers)) for papers in candidates["papers"].take(index).to_pylist()]
-    edges = edge_records(sources, targets, stats, layout.total, supporting)
+    index = pa.array(np.flatnonzero(q <= layout.max_p))
+    passed = candidates.take(index)
+    sources, targets, papers = (passed[name].combine_chunks() for name in ("a", "b", "papers"))
+    stats = {"a": passed["n"].to_numpy(), "na": passed["na"].to_numpy(), "nb": passed["nb"].to_numpy()}
+    stats |= {"p": passed["p"].to_numpy(), "p_adjusted": q[index.to_numpy()]}
     # The edges also as a table, for the entity-level GraphML and HTML (:mod:`exograph.stages.view`).
     kept = {"a": sources, "b": targets, "n": stats["a"], "na": stats["na"], "nb": stats["nb"]}
-    kept |= {"p": stats["p"], "q": stats["p_adjusted"], "papers": supporting}
-    write_table(pa.table(kept, schema=EDGE_SCHEMA), layout.part("cooccurrence", "edges", bucket))
+    kept |= {"p": stats["p"], "q": stats["p_adjusted"], "papers": papers}
+    write_table(pa.table(kept).cast(EDGE_SCHEMA), layout.part("cooccurrence", "edges", bucket))
+    text = cooccurrence_column_text(sources, targets, stats, layout.total, papers)
     report = TaskReport()
-    report.statements = write_shard(layout.shard("cooccurrence", bucket), cooccurrence_text(edges, NodeIris()))
-    report.counts["co_occurs_with"] = len(edges)
+    report.statements = write_shard_blocks(layout.shard("cooccurrence", bucket), text_blocks(text))
+    report.counts["co_occurs_with"] = len(sources)
     return report
 
 

@@ -11,7 +11,6 @@ The shards and the manifest are published together.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ from pyoxigraph import RdfFormat, parse, serialize
 
 from ..atomic import Destination, atomic_dir
 from ..errors import WriteError
+from ..gz import compress, open_read, writer
 from ..rdf import nquads_chunks, text_chunks
 from ..version import __version__
 
@@ -39,6 +39,7 @@ __all__ = [
     "write_manifest",
     "write_nquads_shards",
     "write_shard",
+    "write_shard_blocks",
 ]
 
 #: Statements per shard: large enough for bulk loaders to stream well, small enough to parse in a few seconds.
@@ -60,7 +61,7 @@ def write_nquads_shards(
             name = f"part-{index:05d}.nq.gz"
             # Parsed and written again by pyoxigraph, so the shards hold canonical N-Quads, as graph.nq does.
             canonical = serialize(parse(text, format=RdfFormat.N_QUADS, lenient=True), format=RdfFormat.N_QUADS)
-            data = gzip.compress(canonical or b"", compresslevel=3, mtime=0)
+            data = compress(canonical or b"", level=2)
             (folder / name).write_bytes(data)
             shards.append(
                 {
@@ -91,14 +92,19 @@ def write_shard(path: Path, texts: Iterable[str]) -> int:
     The text is written as generated (it is valid by construction, see :func:`exograph.rdf.statement_text`),
     without parsing it again: at PubTator3 scale, parsing is as costly as generating.
     """
+    return write_shard_blocks(path, text_chunks(texts, 1 << 20))
+
+
+def write_shard_blocks(path: Path, blocks: Iterable[bytes]) -> int:
+    """:func:`write_shard` for statement text already encoded (UTF-8 blocks of whole lines)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = 0
     with (
         open(partial, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as out,
+        writer(raw, level=1) as out,
     ):
-        for data in text_chunks(texts, 1 << 20):
+        for data in blocks:
             lines += data.count(b"\n")
             out.write(data)
     os.replace(partial, path)
@@ -108,7 +114,7 @@ def write_shard(path: Path, texts: Iterable[str]) -> int:
 def shard_blocks(shards: Iterable[Path]) -> Iterator[bytes]:
     """The shards' statement text, decompressed, in blocks of whole lines (so a block can be edited line-wise)."""
     for shard in shards:
-        with gzip.open(shard, "rb") as handle:
+        with open_read(shard) as handle:
             pending = b""
             while block := handle.read(1 << 20):
                 block = pending + block

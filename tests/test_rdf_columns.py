@@ -1,0 +1,81 @@
+"""Statement text by columns (the out-of-core plan's) is byte for byte the row-wise text of exograph.rdf."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exograph.cooccurrence import edge_records
+from exograph.errors import UnknownPrefixError
+from exograph.iris import expand
+from exograph.rdf import NodeIris, cooccurrence_text
+from exograph.rdf_columns import cooccurrence_column_text, iri_column, text_blocks
+
+# Known prefixes, and local parts with what IRIs forbid (spaces, quotes, '%', '<', non-ASCII, a second ':').
+PREFIXES = st.sampled_from(["PMID", "PMCID", "doi", "MESH", "NCBIGene", "NCBITaxon", "CVCL", "tmVar", "exo.id"])
+LOCALS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+KEYS = st.builds(lambda p, local: f"{p}:{local}", PREFIXES, LOCALS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(KEYS, max_size=20))
+def test_iri_column_is_expand(keys: list[str]) -> None:
+    assert iri_column(pa.array(keys, pa.string())).to_pylist() == [f"<{expand(k)}>" for k in keys]
+
+
+@pytest.mark.parametrize("key", ["nocolon", "UNKNOWN:1", ":empty"])
+def test_iri_column_raises_as_expand_does(key: str) -> None:
+    with pytest.raises(UnknownPrefixError):
+        expand.__wrapped__(key)
+    with pytest.raises(UnknownPrefixError):
+        iri_column(pa.array(["PMID:1", key]))
+
+
+COUNTS = st.integers(0, 10**6)
+FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.floats(1e-320, 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(KEYS, KEYS, COUNTS, COUNTS, COUNTS, FLOATS, FLOATS, st.lists(KEYS, max_size=5, unique=True)),
+        max_size=8,
+        unique_by=lambda e: (e[0], e[1]),
+    ),
+    total=st.integers(0, 10**7),
+)
+def test_cooccurrence_columns_are_the_row_wise_text(edges: list[tuple], total: int) -> None:  # type: ignore[type-arg]
+    edges.sort(key=lambda e: (e[0], e[1]))
+    sources, targets = [e[0] for e in edges], [e[1] for e in edges]
+    stats = {
+        name: np.array([e[i] for e in edges], dtype=dtype)
+        for name, i, dtype in (("a", 2, np.int64), ("na", 3, np.int64), ("nb", 4, np.int64))
+    }
+    stats |= {"p": np.array([e[5] for e in edges], float), "p_adjusted": np.array([e[6] for e in edges], float)}
+    supporting = [tuple(sorted(e[7])) for e in edges]
+    with np.errstate(all="ignore"):
+        rows = "".join(cooccurrence_text(edge_records(sources, targets, stats, total, supporting), NodeIris()))
+        papers = pa.array([list(s) for s in supporting], pa.list_(pa.string()))
+        text = cooccurrence_column_text(
+            pa.array(sources, pa.string()), pa.array(targets, pa.string()), stats, total, papers
+        )
+    assert b"".join(text_blocks(text, 64)) == rows.encode("utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    texts=st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30), max_size=30),
+    size=st.integers(1, 100),
+    start=st.integers(0, 5),
+)
+def test_text_blocks_cut_between_strings(texts: list[str], size: int, start: int) -> None:
+    array = pa.array(["x" * 3] * start + texts, pa.string()).slice(start)
+    blocks = list(text_blocks(array, size))
+    encoded = [t.encode("utf-8") for t in texts]
+    assert b"".join(blocks) == b"".join(encoded)
+    ends = set(np.cumsum([0, *map(len, encoded)]).tolist())
+    assert set(np.cumsum([0, *map(len, blocks)]).tolist()) <= ends  # each block ends where a string does
+    assert all(len(b) <= max(size, *map(len, encoded)) for b in blocks)
