@@ -24,7 +24,15 @@ from ..rdf_columns import cooccurrence_column_text, text_blocks
 from ..tables import read_bucket, read_table, run_starts, sorted_codes, values_at, write_table
 from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
-from .schemas import CANDIDATE_SCHEMA, DIRECT_SCHEMA, EDGE_SCHEMA, HISTOGRAM_SCHEMA, PAIR_SCHEMA, paper_counts
+from .schemas import (
+    CANDIDATE_SCHEMA,
+    DIRECT_SCHEMA,
+    EDGE_SCHEMA,
+    HISTOGRAM_SCHEMA,
+    PAIR_SCHEMA,
+    entity_types,
+    paper_counts,
+)
 
 __all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
 
@@ -38,8 +46,9 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     """
 
     pairs = read_bucket(layout.producers("papers", "pairs"), bucket, PAIR_SCHEMA)
-    sources, a_code = sorted_codes(pairs["a"])
-    targets, b_code = sorted_codes(pairs["b"])
+    vocabulary = entity_types(layout)["key"]
+    sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
+    targets, b_code = _keys_and_codes(pairs["b"], vocabulary)
     pair = a_code * max(len(targets), 1) + b_code
     rows = np.argsort(pair, kind="stable")
     pair_of_row = pair[rows]
@@ -84,6 +93,18 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     report = TaskReport(tested=len(a))
     report.counts["candidates"] = len(keep)
     return report
+
+
+def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct entities of a column of vocabulary positions, as keys in byte order, and each row's index
+    into them (as :func:`exograph.tables.sorted_codes` gives for a column of keys)."""
+    rows = positions.to_numpy()
+    present = np.zeros(len(vocabulary), dtype=bool)  # by marking, not sorting: the rows outnumber the entities
+    present[rows] = True
+    distinct = np.flatnonzero(present)
+    keys, rank = sorted_codes(vocabulary.take(pa.array(distinct)))
+    index = np.cumsum(present) - 1
+    return keys, rank[index[rows]]
 
 
 def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:

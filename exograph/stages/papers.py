@@ -29,6 +29,7 @@ from ..tables import (
     bucket_order,
     key_crcs,
     mix_buckets,
+    positions_in,
     read_bucket,
     sorted_codes,
     string_array,
@@ -162,7 +163,8 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
     names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
     paper_keys, paper = sorted_codes(links["paper"])
-    type_of = values_at(names, types["key"], types["type"])  # null: an entity without a type
+    position = positions_in(names, types["key"])  # -1: an entity without a type, in no pair
+    type_of = types["type"].take(pa.array(position, mask=position < 0)).combine_chunks()
     count = len(paper_keys)
     sources, targets, shared = [], [], []
     for ta, tb in dict.fromkeys(tuple(p) for p in wanted):
@@ -182,8 +184,8 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
     order = bucket_order(bucket, buckets)
     table = pa.table(
         {
-            "a": names.take(pa.array(a[order])),
-            "b": names.take(pa.array(b[order])),
+            "a": position[a[order]].astype(np.int32),
+            "b": position[b[order]].astype(np.int32),
             "paper": paper_keys.take(pa.array(p[order])),
         }
     )

@@ -80,7 +80,9 @@ COUNT_SCHEMA = pa.schema([("key", pa.string()), ("papers", pa.int64())])
 
 # -- papers: what the merged papers give the later stages -----------------------------------------------------
 LINK_SCHEMA = pa.schema([("entity", pa.string()), ("paper", pa.string())])
-PAIR_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("paper", pa.string())])
+#: A pair row's entities are their positions in the entity vocabulary (:func:`entity_types`): the plan's
+#: largest table (a paper gives pairs by the square of its entities) holds two integers where it held two keys.
+PAIR_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("paper", pa.string())])
 DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
 AGENT_SCHEMA = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
 
