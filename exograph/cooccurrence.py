@@ -10,7 +10,7 @@ matrix products so that it stays fast on large corpora.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -99,6 +99,20 @@ def _log_factorials(total: int) -> np.ndarray:
     return np.asarray(gammaln(np.arange(total + 1, dtype=np.float64) + 1.0))
 
 
+def _log_factorial(n: np.ndarray | int) -> np.ndarray:
+    """log(n!) of each n, computed on the spot: the same function of the same floats as the table of
+    :func:`_log_factorials`, so the same values to the last bit. A task that tests a bucket's pairs needs a few
+    of them, where the table costs time in proportion to the corpus, once per task."""
+    from scipy.special import gammaln
+
+    return np.asarray(gammaln(np.asarray(n, dtype=np.float64) + 1.0))
+
+
+def _log_factorial_of(table: np.ndarray | None) -> Callable[[np.ndarray | int], np.ndarray]:
+    """log(n!) by lookup in a table of :func:`_log_factorials` when one is given, else computed."""
+    return _log_factorial if table is None else table.__getitem__
+
+
 def _hypergeom_tail(
     a: np.ndarray,
     n_a: np.ndarray,
@@ -116,7 +130,7 @@ def _hypergeom_tail(
     tails that need more steps. With ``above``, a sum that passes it stops there and gives 1.0:
     the tails near the mean, which need the most steps, are exactly the uninteresting ones.
     """
-    lf = _log_factorials(total) if log_fact is None else log_fact
+    lf = _log_factorial_of(log_fact)
     a, n_a, n_b = (np.asarray(x, dtype=np.int64) for x in (a, n_a, n_b))
     out = np.ones(len(a))
     low = np.maximum(0, n_a + n_b - total)
@@ -129,7 +143,7 @@ def _hypergeom_tail(
     ki, nai, nbi = a[idx], n_a[idx], n_b[idx]
 
     def log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
-        return np.asarray(lf[n] - lf[k] - lf[n - k])
+        return np.asarray(lf(n) - lf(k) - lf(n - k))
 
     term = np.exp(log_choose(nai, ki) + log_choose(total - nai, nbi - ki) - log_choose(total, nbi))
     k, na, nb = ki.astype(np.float64), nai.astype(np.float64), nbi.astype(np.float64)
@@ -183,7 +197,7 @@ def _fisher_greater(
     Work is done on index subsets, never on whole arrays more than needed: a large
     corpus has tens of millions of pairs.
     """
-    lf = _log_factorials(total) if log_fact is None else log_fact
+    lf = _log_factorial_of(log_fact)
     a = np.asarray(a)
     out = np.ones(len(a))
     one = np.flatnonzero(a == 1)
@@ -192,7 +206,7 @@ def _fisher_greater(
     if above is not None and above < 1.0:
         keep &= na1 * nb1 < -np.log1p(-above) * total
     one, na1, nb1 = one[keep], na1[keep], nb1[keep]
-    out[one] = -np.expm1(lf[total - na1] + lf[total - nb1] - lf[total] - lf[total - na1 - nb1])
+    out[one] = -np.expm1(lf(total - na1) + lf(total - nb1) - lf(total) - lf(total - na1 - nb1))
     rest = np.flatnonzero(a > 1)
     ar = a[rest].astype(np.int64)
     nar, nbr = np.asarray(n_a)[rest].astype(np.int64), np.asarray(n_b)[rest].astype(np.int64)
@@ -202,12 +216,26 @@ def _fisher_greater(
         enriched = ar > nar * nbr / total - 1
         rest, ar, nar, nbr = rest[enriched], ar[enriched], nar[enriched], nbr[enriched]
     if len(rest):
-        base = np.int64(total + 1)
-        packed = (ar * base + nar) * base + nbr
-        unique, inverse = np.unique(packed, return_inverse=True)
-        ua, una, unb = unique // (base * base), (unique // base) % base, unique % base
-        out[rest] = _hypergeom_tail(ua, una, unb, total, log_fact=lf, above=above)[inverse.ravel()]
+        ua, una, unb, inverse = _distinct_triples(ar, nar, nbr, total)
+        out[rest] = _hypergeom_tail(ua, una, unb, total, log_fact=log_fact, above=above)[inverse]
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _distinct_triples(
+    a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (a, n_a, n_b) of the pairs (each at most ``total``), and each pair's index into them.
+
+    Packed into one integer while ``(total + 1)³`` fits in 64 bits (a corpus of up to about two million
+    papers); above that, packing would wrap around and merge different triples, so the rows are compared whole.
+    """
+    if (total + 1) ** 3 < 2**63:
+        base = np.int64(total + 1)
+        packed = (a * base + n_a) * base + n_b
+        unique, inverse = np.unique(packed, return_inverse=True)
+        return unique // (base * base), (unique // base) % base, unique % base, inverse.ravel()
+    rows, inverse = np.unique(np.stack([a, n_a, n_b], axis=1), axis=0, return_inverse=True)
+    return rows[:, 0], rows[:, 1], rows[:, 2], inverse.ravel()
 
 
 def cooccurrences(

@@ -231,3 +231,39 @@ def test_vectorised_hypergeometric_tail_matches_scipy() -> None:
         assert 0 < kept.sum() < len(kept)
         assert np.allclose(bounded[kept], exact[kept], rtol=1e-8, atol=1e-300)
         assert (bounded[~kept] == 1.0).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fisher_p_values_are_the_same_with_and_without_the_log_factorial_table(seed: int) -> None:
+    """The plan's tasks compute log(n!) for the values they need, the in-memory build looks them up in a table
+    of every value up to the corpus size: the p-values, and so the statements, must not differ by a bit."""
+    from exograph.cooccurrence import _fisher_greater, _log_factorials
+
+    rng = np.random.default_rng(seed)
+    total = int(rng.integers(1_000, 300_000))
+    n_a, n_b = rng.integers(1, total // 20, 5_000), rng.integers(1, total // 20, 5_000)
+    a = np.minimum(rng.integers(1, 60, 5_000), np.minimum(n_a, n_b))
+    for options in ({}, {"skip_below_mean": True, "above": 0.05}):
+        table = _fisher_greater(a, n_a, n_b, total, log_fact=_log_factorials(total), **options)  # type: ignore[arg-type]
+        computed = _fisher_greater(a, n_a, n_b, total, **options)  # type: ignore[arg-type]
+        assert table.tobytes() == computed.tobytes()
+
+
+def test_fisher_p_values_hold_at_pubtator3_size() -> None:
+    """At 36 M papers, (a, n_a, n_b) packed into one 64-bit integer would wrap around for pairs sharing more
+    than about 7,000 papers (a pair of popular entities), merging different tests into one."""
+    from scipy.stats import hypergeom
+
+    from exograph.cooccurrence import _distinct_triples, _fisher_greater
+
+    total = 36_000_000
+    a = np.array([9_000, 9_000, 12_000, 2, 9_000])
+    n_a = np.array([2_000_000, 2_000_001, 2_000_000, 50, 2_000_000])
+    n_b = np.array([150_000, 150_000, 150_000, 60, 150_000])
+    ua, una, unb, inverse = _distinct_triples(a, n_a, n_b, total)
+    assert sorted(zip(ua.tolist(), una.tolist(), unb.tolist(), strict=True)) == sorted(
+        set(zip(a.tolist(), n_a.tolist(), n_b.tolist(), strict=True))
+    )
+    assert (ua[inverse] == a).all() and (una[inverse] == n_a).all() and (unb[inverse] == n_b).all()
+    p = _fisher_greater(a, n_a, n_b, total)
+    assert np.allclose(p, hypergeom.sf(a - 1, total, n_a, n_b), rtol=1e-6, atol=1e-300)

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..cooccurrence import _fisher_greater, _log_factorials
+from ..cooccurrence import _fisher_greater
 from ..rdf_columns import cooccurrence_column_text, text_blocks
 from ..tables import read_bucket, read_table, run_starts, sorted_codes, values_at, write_table
 from ..writers.shards import write_shard, write_shard_blocks
@@ -63,7 +63,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     a = shared.astype(np.int64)
     n_a, n_b = source_papers[source], target_papers[target]
     total, max_p = layout.total, layout.max_p
-    p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p, log_fact=_log_factorials(total))
+    p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p)
     low = p <= max_p
     values, occurrences = np.unique(p[low], return_counts=True)
     write_table(
