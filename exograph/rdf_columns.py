@@ -14,7 +14,7 @@ the text to :func:`exograph.rdf.cooccurrence_text`, byte for byte.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,9 +85,13 @@ def cooccurrence_column_text(
     if not len(sources):
         return pa.array([], pa.string())
     derived = derived_statistics(stats, total)
-    subject, obj = _per_distinct(sources, iri_column), _per_distinct(targets, iri_column)
-    path = _per_distinct(pa.concat_arrays([sources, targets]), _paths)
-    a = pc.binary_join_element_wise(f"<{LOCAL}cooccurrence/", path[: len(sources)], "/", path[len(sources) :], ">", "")
+    # Each entity's IRI and its path in the association IRIs, made once per distinct entity.
+    ends = pc.dictionary_encode(pa.concat_arrays([sources, targets]))
+    iri = iri_column(ends.dictionary).take(ends.indices)
+    path = _paths(ends.dictionary).take(ends.indices)
+    n = len(sources)
+    subject, obj = iri[:n], iri[n:]
+    a = pc.binary_join_element_wise(f"<{LOCAL}cooccurrence/", path[:n], "/", path[n:], ">", "")
     predicate = _u(PREDICATE_OF["co_occurs_with"])
     values = {
         "papers": stats["a"],
@@ -158,14 +162,6 @@ def _paths(keys: pa.Array) -> pa.Array:
     import pyarrow as pa
 
     return pa.array([_iri_path(k) for k in keys.to_pylist()], pa.string())
-
-
-def _per_distinct(keys: pa.Array, make: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """``make`` (an array to an array of the same length) applied once per distinct key."""
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(keys)
-    return make(encoded.dictionary).take(encoded.indices)
 
 
 def _offsets(lists: pa.ListArray) -> pa.Array:
