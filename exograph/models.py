@@ -75,7 +75,12 @@ class Entity(Record):
     @property
     def key(self) -> str:
         """Node id: the CURIE, or a stable local id from type and folded name."""
-        return self.curie if self.curie is not None else local_curie(self.type, self.name)
+        return entity_key(self.type, self.curie, self.name)
+
+
+def entity_key(etype: str, curie: str | None, name: str) -> str:
+    """The node id of an entity record (:attr:`Entity.key`) from its type, CURIE and name."""
+    return curie if curie is not None else local_curie(etype, name)
 
 
 class Mention(Record):

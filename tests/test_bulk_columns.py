@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exograph.plan import Chunk, read_chunk
-from exograph.stages.bulk import read_bulk_concepts
+from exograph.stages.bulk import ConceptMemo, read_bulk_concepts
+from exograph.stages.read import paper_tables
 from exograph.stages.schemas import entity_table
 
 # Types the reader maps (in PubTator3's spellings), one it does not, and ids that normalise, warn, are
@@ -33,30 +34,59 @@ def _rows(draw: Any) -> list[str]:
     return rows
 
 
-def _papers(nodes: Any) -> list[tuple[Any, ...]]:
-    return [
-        (n.key, n.paper.model_dump_json(), n.about, list(n.mentions.items()), n.mention_spans, n.relations, n.sources)
-        for n in nodes
-    ]
-
-
-def _same_as_row_by_row(chunk: Chunk) -> None:
-    columns = read_bulk_concepts(chunk)
+def _same_as_row_by_row(chunk: Chunk, memo: ConceptMemo | None = None) -> None:
+    columns = read_bulk_concepts(chunk, memo)
     assert columns is not None
     graph, report = read_chunk(chunk)
     assert not report.failures
-    assert _papers(columns.papers) == _papers(graph.papers.values())
-    assert entity_table(columns.entities, 0).equals(entity_table(graph.entities.values(), 0))
+    papers, several_ids = paper_tables(chunk.index, list(graph.papers.values()))
+    assert columns.papers.to_pylist() == papers.to_pylist()
+    assert columns.papers.equals(papers)
+    assert not len(several_ids)
+    entities = entity_table(graph.entities.values(), chunk.index)
+    assert columns.entities.to_pylist() == entities.to_pylist()
+    assert columns.entities.equals(entities)
     assert columns.diagnostics.items == graph.diagnostics.items
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=_rows(), first_line=st.integers(1, 10_000))
-def test_columns_give_the_row_by_row_records(tmp_path: Path, rows: list[str], first_line: int) -> None:
+@given(rows=_rows(), first_line=st.integers(1, 10_000), index=st.integers(0, 70_000))
+def test_columns_give_the_row_by_row_records(tmp_path: Path, rows: list[str], first_line: int, index: int) -> None:
     """Papers, entity nodes (names counted per paper, records folded in order) and warnings with their lines."""
     piece = tmp_path / "piece-00000.tsv"
     piece.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    _same_as_row_by_row(Chunk(str(piece), "pubtator3-bulk", first_line=first_line, label="bioconcepts2pubtator3.gz"))
+    chunk = Chunk(str(piece), "pubtator3-bulk", index=index, first_line=first_line, label="bioconcepts2pubtator3.gz")
+    _same_as_row_by_row(chunk)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunks=st.lists(_rows(), min_size=2, max_size=4), size=st.integers(1, 8))
+def test_what_one_chunk_teaches_the_next_changes_nothing(tmp_path: Path, chunks: list[list[str]], size: int) -> None:
+    """Chunks read one after another by one process, sharing (and overflowing) what they remember, each give
+    what the row-by-row reader gives, warnings included: a row that warned warns again in every chunk."""
+    memo = ConceptMemo(size)
+    for number, rows in enumerate(chunks):
+        piece = tmp_path / f"piece-{number:05d}.tsv"
+        piece.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        chunk = Chunk(str(piece), "pubtator3-bulk", first_line=1, label="bioconcepts2pubtator3.gz")
+        _same_as_row_by_row(chunk, memo)
+        assert len(memo.records) <= size
+        assert len(memo.ids) <= size
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        'odd "name"\\ caf\u00e9 \u2028.gz',
+        "9081726354453627189/8172635445362718.gz",  # the stand-ins the paper records are filled in at
+        "12.gz",
+    ],
+)
+def test_paper_records_are_the_reader_s_whatever_the_file_is_called(tmp_path: Path, label: str) -> None:
+    piece = tmp_path / "piece-00000.tsv"
+    rows = "12\tGene\t7157\tTP53\tX\n13\tGene\t7157\tp53\tX\n8172635445362718\tGene\t672\tBRCA1\tX\n"
+    piece.write_text(rows, encoding="utf-8")
+    _same_as_row_by_row(Chunk(str(piece), "pubtator3-bulk", index=3, first_line=12, label=label))
 
 
 def test_a_byte_range_of_a_plain_file_reads_by_columns(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "bulk_paper",
     "concept_entities",
     "concept_ids",
+    "concept_names",
     "concept_records",
     "iter_pubtator3_bulk",
     "looks_like_pubtator3_bulk",
@@ -185,9 +186,15 @@ def concept_records(ids: ConceptIds, kind: str, concept: str, mentions: str) -> 
     if ids is None:
         return ()
     etype, parts = ids
+    name, aliases = concept_names(kind, concept, mentions)
+    return tuple(Entity(type=etype, curie=curie, raw_id=part, name=name, aliases=aliases) for curie, part in parts)
+
+
+def concept_names(kind: str, concept: str, mentions: str) -> tuple[str, tuple[str, ...]]:
+    """A concept row's name and aliases: its first mention and the others, each once (the id, else the type,
+    when it has none)."""
     names = [m.strip() for m in mentions.split("|") if m.strip()] or [concept.strip() or kind]
-    aliases = tuple(dict.fromkeys(names[1:]))
-    return tuple(Entity(type=etype, curie=curie, raw_id=part, name=names[0], aliases=aliases) for curie, part in parts)
+    return names[0], tuple(dict.fromkeys(names[1:]))
 
 
 def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Relation | None:

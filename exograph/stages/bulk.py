@@ -3,23 +3,32 @@ would give, made per distinct concept row rather than per row.
 
 A bulk file repeats a small set of concept rows (type, id, mentions) over
 millions of PMIDs. This path parses a chunk with Arrow's CSV reader, hands each
-*distinct* concept row to the reader's own code (:func:`concept_entities`: the
-same id handling, entity records and warnings), and does the per-row work (each
-PMID's entities once each, in row order; each entity's names counted; the
-records folded in the order they were first seen) with array operations. The
-result is the papers and entity nodes the row-by-row read and the in-memory
-graph give for the chunk, warnings and their lines included
-(``tests/test_bulk_columns.py`` holds the two paths to that).
+*distinct* concept row to the reader's own code (:func:`concept_ids` and
+:func:`concept_names`: the same id handling, names and warnings), and does the
+per-row work (each PMID's entities once each, in row order; each entity's names
+counted; the records folded in the order they were first seen) with array
+operations, straight into the read stage's paper and entity tables. The result
+is the rows the row-by-row read and the in-memory graph give for the chunk,
+warnings and their lines included (``tests/test_bulk_columns.py`` holds the two
+paths to that).
 
 Anything else (relation rows, a row that is not five fields, a PMID that is not
 ASCII digits, PMIDs not grouped, empty lines, carriage returns, bytes that are
 not UTF-8) makes :func:`read_bulk_concepts` answer None, and the chunk goes the
 row-by-row way, which reports errors with their file and line.
+
+A worker reads chunk after chunk of one corpus, and the same concept rows come
+back in every chunk (concepts follow a Zipf law), so the records of a row and
+the ids of a concept are remembered across the chunks a process reads
+(:class:`ConceptMemo`), the ones that warned excepted: their warnings are
+made again, with the line of each row, in every chunk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -28,11 +37,12 @@ import pyarrow.csv as pacsv
 
 from ..diagnostics import Diagnostics
 from ..errors import display_path
-from ..graph import EntityNode, PaperNode, warn_type_conflict
-from ..models import Entity
+from ..graph import warn_type_conflict
+from ..models import entity_key
 from ..plan import Chunk
-from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_records
+from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_names
 from ..tables import run_starts, sorted_codes
+from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
 __all__ = ["BulkPart", "read_bulk_concepts"]
 
@@ -45,17 +55,70 @@ _CONVERT = pacsv.ConvertOptions(
 )
 
 
+class Record(NamedTuple):
+    """What the read stage takes of an entity record (bulk records have no symbol, full name, common name or
+    rank): plain values, which a chunk's hundreds of thousands of records are turned into columns from."""
+
+    key: str
+    type: str
+    curie: str | None
+    name: str
+    raw_id: str
+    aliases: tuple[str, ...]
+
+    @classmethod
+    def of_row(cls, ids: ConceptIds, kind: str, concept: str, mentions: str) -> tuple[Record, ...]:
+        """The records of a concept row, with the values :func:`concept_records` gives its entities (the same
+        code for names and keys, without building and validating a model per record)."""
+        if ids is None:
+            return ()
+        etype, parts = ids
+        name, aliases = concept_names(kind, concept, mentions)
+        return tuple(cls(entity_key(etype, curie, name), etype, curie, name, part, aliases) for curie, part in parts)
+
+
+class ConceptMemo:
+    """The ids of each (type, id) and the records of each concept row, kept across the chunks a process reads.
+
+    Only what came without a warning is kept. Both maps are emptied when full: this saves work and must not
+    grow with the corpus, and the popular rows, the ones worth keeping, come back at once.
+    """
+
+    def __init__(self, size: int = 200_000) -> None:
+        self.size = size
+        self.ids: dict[str, ConceptIds] = {}
+        self.records: dict[str, tuple[Record, ...]] = {}
+
+    def remember_ids(self, ident: str, ids: ConceptIds) -> None:
+        """Keep the ids of a (type, id) that gave no warning."""
+        if len(self.ids) >= self.size:
+            self.ids.clear()
+        self.ids[ident] = ids
+
+    def remember_records(self, row: str, records: tuple[Record, ...]) -> None:
+        """Keep the records of a concept row whose ids gave no warning."""
+        if len(self.records) >= self.size:
+            self.records.clear()
+        self.records[row] = records
+
+
+#: This process's memo: a Dask worker, or the driver in process, reads many chunks of the same corpus.
+_MEMO = ConceptMemo()
+
+
 @dataclass
 class BulkPart:
-    """One chunk's papers and entity nodes, in the order the in-memory graph would hold them."""
+    """One chunk's papers and entity nodes as the read stage's tables, in the order the in-memory graph would
+    hold them."""
 
-    papers: list[PaperNode] = field(default_factory=list)
-    entities: list[EntityNode] = field(default_factory=list)
+    papers: pa.Table = field(default_factory=PAPER_SCHEMA.empty_table)
+    entities: pa.Table = field(default_factory=ENTITY_SCHEMA.empty_table)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
 
-def read_bulk_concepts(chunk: Chunk) -> BulkPart | None:
-    """The chunk's papers and entities, or None when it is not a chunk of plain bulk concept rows."""
+def read_bulk_concepts(chunk: Chunk, memo: ConceptMemo | None = None) -> BulkPart | None:
+    """The chunk's papers and entities, or None when it is not a chunk of plain bulk concept rows (``memo``:
+    what earlier chunks taught, this process's unless told)."""
     if chunk.format != FORMAT or (chunk.label is None and chunk.end is None):
         return None
     try:
@@ -77,37 +140,42 @@ def read_bulk_concepts(chunk: Chunk) -> BulkPart | None:
     starts = run_starts(code)
     if len(starts) != len(distinct):
         return None  # a PMID in two places: the row-by-row read merges the two papers
-    return _part(chunk, table, pmid, starts)
+    return _part(chunk, table, pmid, starts, _MEMO if memo is None else memo)
 
 
-def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray) -> BulkPart:
+def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, memo: ConceptMemo) -> BulkPart:
     path = display_path(chunk.label or chunk.path)
     part = BulkPart()
     n = len(pmid)
-    # The ids of each distinct (type, id) through the reader's id handling once, and the records of each distinct
-    # concept row (type, id, mentions) made from them once; the records in a flat list, each row's in a run.
-    id_code = sorted_codes(pc.binary_join_element_wise(table["kind"], table["concept"], "\t"))[1]
+    # The records of each distinct concept row (type, id, mentions), made from the ids of its (type, id) by the
+    # reader's own code, each once (once per process when it gave no warning); in a flat list, each row's in a run.
     distinct, row_code = sorted_codes(
         pc.binary_join_element_wise(table["kind"], table["concept"], table["mentions"], "\t")
     )
-    _, first_row = np.unique(row_code, return_index=True)
-    ids_of: dict[int, ConceptIds] = {}
-    warned_ids: set[int] = set()
-    scratch = Diagnostics()
-    records: list[Entity] = []
+    warned_ids: dict[str, ConceptIds] = {}  # this chunk's ids that warned: never remembered
+    records: list[Record] = []
     per_code = np.zeros(len(distinct), dtype=np.int64)
     warned: list[int] = []
-    for code, (text, row) in enumerate(zip(distinct.to_pylist(), first_row.tolist(), strict=True)):
-        kind, concept, mentions = text.split("\t")
-        ident = int(id_code[row])
-        if ident not in ids_of:
-            before = len(scratch.items)
-            ids_of[ident] = concept_ids(kind, concept, path, 0, scratch)
-            if len(scratch.items) != before:
-                warned_ids.add(ident)
-        if ident in warned_ids:
-            warned.append(code)
-        found = concept_records(ids_of[ident], kind, concept, mentions)
+    known_records = memo.records
+    for code, text in enumerate(distinct.to_pylist()):
+        found = known_records.get(text)
+        if found is None:
+            kind, concept, mentions = text.split("\t")
+            ident = f"{kind}\t{concept}"
+            if ident in warned_ids:
+                ids = warned_ids[ident]
+            elif (ids := memo.ids.get(ident)) is None:
+                scratch = Diagnostics()
+                ids = concept_ids(kind, concept, path, 0, scratch)
+                if scratch.items:
+                    warned_ids[ident] = ids
+                else:
+                    memo.remember_ids(ident, ids)
+            found = Record.of_row(ids, kind, concept, mentions)
+            if ident in warned_ids:
+                warned.append(code)
+            else:
+                memo.remember_records(text, found)
         records.extend(found)
         per_code[code] = len(found)
     if warned:
@@ -119,67 +187,197 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray) -> 
     # Every (row, record) in row order, then each paper's first record of each entity.
     first_record = np.cumsum(per_code) - per_code
     reps = per_code[row_code]
-    total = int(reps.sum())
     row_of = np.repeat(np.arange(n), reps)
-    within = np.arange(total) - np.repeat(np.cumsum(reps) - reps, reps)
-    record_of = first_record[row_code[row_of]] + within
+    record_of = first_record[row_code[row_of]] + _within_runs(reps)
+    columns = _Columns(*zip(*records, strict=True)) if records else _Columns((), (), (), (), (), ())
     entity_ids: dict[str, int] = {}
-    record_entity = np.fromiter(
-        (entity_ids.setdefault(r.key, len(entity_ids)) for r in records), dtype=np.int64, count=len(records)
-    )
+    record_entity = _codes(columns.key, entity_ids)
     begins = np.zeros(n, dtype=np.int64)
     begins[starts] = 1
-    paper_of_row = np.cumsum(begins) - 1
-    paper_of = paper_of_row[row_of]
+    paper_of = (np.cumsum(begins) - 1)[row_of]
     entities = max(len(entity_ids), 1)
     _, first = np.unique(paper_of * entities + record_entity[record_of], return_index=True)
     kept = np.sort(first)
     kept_paper, kept_record = paper_of[kept], record_of[kept]
     kept_entity = record_entity[kept_record]
+    keys = pa.array(list(entity_ids), type=pa.string())
+    first_lines = starts + chunk.first_line
 
-    # Entity nodes in the order the graph makes them, typed by their first record; the records folded in the
-    # order first seen; names counted once per paper.
+    # Entity nodes in the order the graph makes them, typed by their first record.
     _, first_seen = np.unique(kept_entity, return_index=True)
     order = np.sort(first_seen)
-    keys = list(entity_ids)
-    nodes: dict[int, EntityNode] = {}
-    for position in order.tolist():
-        record = records[int(kept_record[position])]
-        entity = int(kept_entity[position])
-        nodes[entity] = EntityNode(key=keys[entity], type=record.type, curie=record.curie)
-    type_code = {t: i for i, t in enumerate(sorted({r.type for r in records}))}
-    record_type = np.fromiter((type_code[r.type] for r in records), dtype=np.int64, count=len(records))
+    node_entity, node_record = kept_entity[order], kept_record[order]
+    rank = np.zeros(len(entity_ids), dtype=np.int64)
+    rank[node_entity] = np.arange(len(order))
+    types = columns.type
+    type_code = {t: i for i, t in enumerate(sorted(set(types)))}
+    record_type = np.fromiter((type_code[t] for t in types), dtype=np.int64, count=len(records))
     node_type = np.zeros(len(entity_ids), dtype=np.int64)
-    node_type[kept_entity[order]] = record_type[kept_record[order]]
-    first_lines = (starts + chunk.first_line).tolist()
-    papers = [bulk_paper(p, path, line) for p, line in zip(pmid.take(starts).to_pylist(), first_lines, strict=True)]
+    node_type[node_entity] = record_type[node_record]
     for position in np.flatnonzero(record_type[kept_record] != node_type[kept_entity]).tolist():
-        paper = papers[int(kept_paper[position])]
-        node = nodes[int(kept_entity[position])]
-        other = records[int(kept_record[position])].type
-        warn_type_conflict(part.diagnostics, node.key, node.type, other, paper.source.path, paper.source.line)
-    _, fold_first = np.unique(kept_entity * max(len(records), 1) + kept_record, return_index=True)
-    for position in np.sort(fold_first).tolist():
-        nodes[int(kept_entity[position])].add(records[int(kept_record[position])])
-    # ``add`` counted each record once; a name counts once per paper that uses it, first-used first.
-    for node in nodes.values():
-        node.names = {}
-    names: dict[str, int] = {}
-    record_name = np.fromiter(
-        (names.setdefault(r.name, len(names)) for r in records), dtype=np.int64, count=len(records)
-    )
-    name_list = list(names)
-    pair = kept_entity * max(len(names), 1) + record_name[kept_record]
-    _, name_first, name_count = np.unique(pair, return_index=True, return_counts=True)
-    for position, count in sorted(zip(name_first.tolist(), name_count.tolist(), strict=True)):
-        node = nodes[int(kept_entity[position])]
-        node.names[name_list[int(record_name[kept_record[position]])]] = count
-    part.entities = list(nodes.values())
+        entity = int(kept_entity[position])
+        first_type = types[int(node_record[rank[entity]])]
+        other = types[int(kept_record[position])]
+        line = int(first_lines[int(kept_paper[position])])
+        warn_type_conflict(part.diagnostics, keys[entity].as_py(), first_type, other, path, line)
+    part.entities = _entity_table(columns, keys, kept_entity, kept_record, rank, node_entity, node_record, chunk.index)
 
     # Each paper mentions its entities in row order, without counts (bulk rows have no offsets).
-    mentioned = np.array(keys, dtype=object)[kept_entity].tolist()
-    bounds = np.searchsorted(kept_paper, np.arange(len(papers) + 1))
-    for number, paper in enumerate(papers):
-        mentions = dict.fromkeys(mentioned[bounds[number] : bounds[number + 1]], 0)
-        part.papers.append(PaperNode(paper, (), mentions, (), (), (path,)))
+    bounds = np.searchsorted(kept_paper, np.arange(len(starts) + 1))
+    part.papers = _paper_table(pmid.take(starts), first_lines, keys.take(kept_entity), bounds, path, chunk.index)
     return part
+
+
+class _Columns(NamedTuple):
+    """A chunk's records as columns (:class:`Record`'s fields, each a tuple over the records)."""
+
+    key: tuple[str, ...]
+    type: tuple[str, ...]
+    curie: tuple[str | None, ...]
+    name: tuple[str, ...]
+    raw_id: tuple[str, ...]
+    aliases: tuple[tuple[str, ...], ...]
+
+
+def _within_runs(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, ... within each run of the given lengths, the runs one after another."""
+    total = int(lengths.sum())
+    within: np.ndarray = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return within
+
+
+def _codes(values: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
+    return np.fromiter((vocabulary.setdefault(v, len(vocabulary)) for v in values), dtype=np.int64, count=len(values))
+
+
+def _grouped(owner: np.ndarray, value: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values of items in order, grouped by owner (a stable sort), and each owner's offsets into them."""
+    by_owner = np.argsort(owner, kind="stable")
+    offsets = np.zeros(groups + 1, dtype=np.int32)
+    np.cumsum(np.bincount(owner, minlength=groups), out=offsets[1:])
+    return value[by_owner], offsets
+
+
+def _ordered_union(owner: np.ndarray, value: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each owner's distinct values in the order first given (what ``dict.setdefault`` in order keeps)."""
+    _, first = np.unique(owner * (int(value.max(initial=0)) + 1) + value, return_index=True)
+    first = np.sort(first)
+    return _grouped(owner[first], value[first], groups)
+
+
+def _list_column(values: pa.Array, offsets: np.ndarray) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
+
+
+def _entity_table(
+    records: _Columns,
+    keys: pa.Array,
+    kept_entity: np.ndarray,
+    kept_record: np.ndarray,
+    rank: np.ndarray,
+    node_entity: np.ndarray,
+    node_record: np.ndarray,
+    chunk: int,
+) -> pa.Table:
+    """The chunk's entity nodes as :data:`ENTITY_SCHEMA` rows, as the graph folds records into nodes: names
+    counted once per paper, first used first; aliases and raw ids in the order the records give them, the
+    records taken in the order first seen. Bulk records have no symbols, full names, common names, ranks or
+    cross-references."""
+    nodes = len(node_record)
+    node_of = rank[kept_entity]  # each kept (paper, entity)'s row in the table
+    name_ids: dict[str, int] = {}
+    record_name = _codes(records.name, name_ids)
+    # A name counts once per paper that uses it (each kept row is one paper's first record of an entity).
+    pair = node_of * max(len(name_ids), 1) + record_name[kept_record]
+    _, name_first, name_count = np.unique(pair, return_index=True, return_counts=True)
+    by_use = np.argsort(name_first, kind="stable")
+    name_first, name_count = name_first[by_use], name_count[by_use]
+    name_owner = node_of[name_first]
+    named, name_offsets = _grouped(name_owner, record_name[kept_record[name_first]], nodes)
+    counts, _ = _grouped(name_owner, name_count, nodes)
+    # The records folded into each node, each once, in the order first seen.
+    _, fold_first = np.unique(kept_entity * max(len(records.key), 1) + kept_record, return_index=True)
+    fold_first = np.sort(fold_first)
+    fold_node, fold_record = node_of[fold_first], kept_record[fold_first]
+    alias_ids: dict[str, int] = {}
+    alias_counts = np.fromiter(map(len, records.aliases), dtype=np.int64, count=len(records.aliases))
+    alias_flat = _codes([a for aliases in records.aliases for a in aliases], alias_ids)
+    lengths = alias_counts[fold_record]
+    alias_start = (np.cumsum(alias_counts) - alias_counts)[fold_record]
+    taken = np.repeat(alias_start, lengths) + _within_runs(lengths)
+    aliases, alias_offsets = _ordered_union(np.repeat(fold_node, lengths), alias_flat[taken], nodes)
+    raw_ids: dict[str, int] = {}
+    record_raw = _codes(records.raw_id, raw_ids)
+    has_raw = np.fromiter(map(bool, records.raw_id), dtype=bool, count=len(records.raw_id))[fold_record]
+    raws, raw_offsets = _ordered_union(fold_node[has_raw], record_raw[fold_record][has_raw], nodes)
+    empty = _list_column(pa.array([], type=pa.string()), np.zeros(nodes + 1, dtype=np.int32))
+    columns = {
+        "key": keys.take(pa.array(node_entity)),
+        "chunk": pa.array(np.full(nodes, chunk, dtype=np.int32)),
+        "type": pa.array(records.type, type=pa.string()).take(pa.array(node_record)),
+        "curie": pa.array(records.curie, type=pa.string()).take(pa.array(node_record)),
+        "names": _list_column(pa.array(list(name_ids), type=pa.string()).take(pa.array(named)), name_offsets),
+        "name_counts": _list_column(pa.array(counts, type=pa.int64()), name_offsets),
+        "aliases": _list_column(pa.array(list(alias_ids), type=pa.string()).take(pa.array(aliases)), alias_offsets),
+        "raw_ids": _list_column(pa.array(list(raw_ids), type=pa.string()).take(pa.array(raws)), raw_offsets),
+    }
+    return pa.table([columns.get(f.name, empty) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA)
+
+
+def _paper_table(
+    pmids: pa.Array, lines: np.ndarray, mentioned: pa.Array, bounds: np.ndarray, path: str, chunk: int
+) -> pa.Table:
+    """The chunk's papers as :data:`PAPER_SCHEMA` rows: each a PMID's paper record (:func:`bulk_paper`, as JSON),
+    mentioning its entities in row order."""
+    papers = len(pmids)
+    keys, texts = _paper_columns(pmids, lines, path)
+    columns = {
+        "key": keys,
+        "chunk": pa.array(np.full(papers, chunk, dtype=np.int32)),
+        "pos": pa.array(np.arange(papers, dtype=np.int32)),
+        "paper": texts,
+        "about": _list_column(pa.array([], type=pa.string()), np.zeros(papers + 1, dtype=np.int32)),
+        "mention_keys": _list_column(mentioned, bounds.astype(np.int32)),
+        "mention_counts": _list_column(pa.array(np.zeros(len(mentioned), dtype=np.int64)), bounds.astype(np.int32)),
+        "spans": pa.array([""] * papers, type=pa.string()),
+        "relations": pa.array([""] * papers, type=pa.string()),
+        "sources": _list_column(pa.array([path] * papers, type=pa.string()), np.arange(papers + 1, dtype=np.int32)),
+    }
+    return pa.table([columns[f.name] for f in PAPER_SCHEMA], schema=PAPER_SCHEMA)
+
+
+#: Stand-ins for a PMID and a line number, which a bulk paper's JSON is cut at to be filled in by columns.
+_PMID_MARK, _LINE_MARK = "9081726354453627189", 8172635445362718
+
+
+def _paper_columns(pmids: pa.Array, lines: np.ndarray, path: str) -> tuple[pa.Array, pa.Array]:
+    """The key and the JSON (``model_dump_json``) of ``bulk_paper(pmid, path, line)`` for each PMID and line,
+    made by filling in what that very call gives for stand-ins; checked against it on the first and last
+    paper, and made one by one should a stand-in also be part of the path."""
+    numbers = pa.array([str(n) for n in lines.tolist()], type=pa.string())
+    model = bulk_paper(_PMID_MARK, path, _LINE_MARK)
+    keys, texts = _filled(model.key, pmids, numbers), _filled(model.model_dump_json(), pmids, numbers)
+    for row in sorted({0, len(pmids) - 1}) if len(pmids) else ():
+        paper = bulk_paper(pmids[row].as_py(), path, int(lines[row]))
+        if keys[row].as_py() != paper.key or texts[row].as_py() != paper.model_dump_json():
+            papers = [bulk_paper(p, path, int(n)) for p, n in zip(pmids.to_pylist(), lines.tolist(), strict=True)]
+            return pa.array([p.key for p in papers]), pa.array([p.model_dump_json() for p in papers])
+    return keys, texts
+
+
+def _filled(template: str, pmids: pa.Array, lines: pa.Array) -> pa.Array:
+    """``template`` with each PMID and line number (as text) in place of the stand-ins."""
+    if not len(pmids):
+        return pa.array([], type=pa.string())
+    parts: list[pa.Array | str] = []
+    for number, piece in enumerate(template.split(_PMID_MARK)):
+        if number:
+            parts.append(pmids)
+        for other, text in enumerate(piece.split(str(_LINE_MARK))):
+            if other:
+                parts.append(lines)
+            parts.append(text)
+    if len(parts) == 1:
+        return pa.array([template] * len(pmids), type=pa.string())
+    filled: pa.Array = pc.binary_join_element_wise(*parts, "")
+    return filled

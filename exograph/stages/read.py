@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..errors import InputError
     from ..graph import PaperNode
 
-__all__ = ["RELATIONS", "SPANS", "failure_record", "read_task"]
+__all__ = ["RELATIONS", "SPANS", "failure_record", "paper_tables", "read_task"]
 
 SPANS: TypeAdapter[tuple[Mention, ...]] = TypeAdapter(tuple[Mention, ...])
 RELATIONS: TypeAdapter[tuple[Relation, ...]] = TypeAdapter(tuple[Relation, ...])
@@ -49,22 +49,23 @@ def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
     if bulk is not None:
         report = TaskReport(papers=len(bulk.papers))
         report.diagnostics = [d.model_dump() for d in bulk.diagnostics.items]
-        papers, entities = bulk.papers, bulk.entities
+        papers, several_ids, entities = bulk.papers, IDS_SCHEMA.empty_table(), bulk.entities
     else:
         part, chunk_report = read_chunk(chunk)
         report = TaskReport(papers=len(part.papers))
         report.failures = [failure_record(exc) for exc in chunk_report.failures]
         report.diagnostics = [d.model_dump() for d in part.diagnostics.items]
         report.merges = dict(part.merges)
-        papers, entities = list(part.papers.values()), list(part.entities.values())
-    _write_papers(layout, chunk.index, papers)
-    write_buckets(
-        entity_table(entities, chunk.index), "key", layout.buckets, layout.bucketed("read", "entities", chunk.index)
-    )
+        papers, several_ids = paper_tables(chunk.index, list(part.papers.values()))
+        entities = entity_table(part.entities.values(), chunk.index)
+    write_buckets(papers, "key", layout.buckets, layout.bucketed("read", "papers", chunk.index))
+    write_table(several_ids, layout.part("read", "ids", chunk.index))
+    write_buckets(entities, "key", layout.buckets, layout.bucketed("read", "entities", chunk.index))
     return report
 
 
-def _write_papers(layout: Layout, index: int, papers: list[PaperNode]) -> None:
+def paper_tables(index: int, papers: list[PaperNode]) -> tuple[pa.Table, pa.Table]:
+    """Papers as rows of :data:`PAPER_SCHEMA`, and the ids of those with more than one (:data:`IDS_SCHEMA`)."""
     columns: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
     several_ids: dict[str, list[Any]] = {"key": [], "ids": []}
     for pos, node in enumerate(papers):
@@ -82,6 +83,4 @@ def _write_papers(layout: Layout, index: int, papers: list[PaperNode]) -> None:
         if len(ids) > 1:
             several_ids["key"].append(node.key)
             several_ids["ids"].append(list(ids))
-    table = pa.table(columns, schema=PAPER_SCHEMA)
-    write_buckets(table, "key", layout.buckets, layout.bucketed("read", "papers", index))
-    write_table(pa.table(several_ids, schema=IDS_SCHEMA), layout.part("read", "ids", index))
+    return pa.table(columns, schema=PAPER_SCHEMA), pa.table(several_ids, schema=IDS_SCHEMA)
