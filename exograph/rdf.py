@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from pyoxigraph import Quad, Triple
 
     from .graph import CoOccurrence, EntityNode, KnowledgeGraph, PaperNode
+    from .models import Relation
     from .sssom import Mapping as SssomMapping
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "paper_graph_iri",
     "paper_text",
     "quads",
+    "relation_lines",
     "relation_predicate",
     "statement_text",
     "text_chunks",
@@ -529,8 +531,21 @@ def paper_text(
         # Two annotations of one span (CDR has them) share the span's IRI: each statement is written once.
         span_lines = list(dict.fromkeys(span_lines))
     out.extend(span_lines)
+    direct = relation_lines(node.key, node.relations, node_iri, types, out)
+    if out:
+        out.append("")
+    return head + about + mentions + end.join(out), direct
+
+
+def relation_lines(
+    paper_key: str, relations: Sequence[Relation], node_iri: NodeIris, types: Mapping[str, str], out: list[str]
+) -> list[str]:
+    """A paper's relations as associations (statements without their end, added to ``out``); returns the direct
+    triples they state, each once (see :func:`paper_text`)."""
+    s, iri = node_iri[paper_key], node_iri.__getitem__
+    local = _expand("exo.id:paper/" + _local_path(paper_key))
     direct: list[str] = []
-    for i, rel in enumerate(node.relations, start=1):
+    for i, rel in enumerate(relations, start=1):
         predicate = _u(relation_predicate(rel.type))
         subject, obj = iri(rel.subject), iri(rel.object)
         a = f"<{local}/relation/{i}>"
@@ -552,9 +567,7 @@ def paper_text(
             out.append(f"{a} {_NOVEL} {_lit(rel.novel)}")
         if rel.score is not None:
             out.append(f"{a} {_SCORE} {_lit(rel.score)}")
-    if out:
-        out.append("")
-    return head + about + mentions + end.join(out), list(dict.fromkeys(direct))
+    return list(dict.fromkeys(direct))
 
 
 _XREF, _AXIOM = _u(BIOLINK + "xref"), _u(OWL + "Axiom")

@@ -30,21 +30,30 @@ from .rdf import (
     _EVIDENCE,
     _INT,
     _LN_RATIO,
+    _MENTIONS,
     _OBJECT,
     _PREDICATE,
     _PUBLICATIONS,
+    _SOURCE_FILE,
     _SUBJECT,
     _TYPE,
+    NodeIris,
     _iri_path,
     _lit,
+    _str,
     _u,
+    paper_graph_iri,
+    paper_text,
 )
+from .tables import distinct_in_lists, fill_template
 from .vocab import PREDICATE_OF
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["cooccurrence_column_text", "iri_column", "text_blocks"]
+    from .graph import PaperNode
+
+__all__ = ["cooccurrence_column_text", "iri_column", "paper_column_text", "text_blocks"]
 
 #: A CURIE whose local part needs no percent-encoding: its IRI is the prefix's IRI and the local part as is.
 _PLAIN_CURIE = f"^(?P<prefix>[^:]*):(?P<local>[{SAFE_ASCII}]*)$"
@@ -126,6 +135,67 @@ def cooccurrence_column_text(
     listed = pc.greater(pc.list_value_length(papers), 0)
     pieces.append(pc.if_else(listed, pc.binary_join_element_wise(prefix, joined, _END, ""), ""))
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def paper_column_text(
+    model: PaperNode, mark: str, values: pa.Array, sources: pa.ListArray, mentions: pa.ListArray, tails: pa.Array
+) -> pa.Array:
+    """Each paper's statements as :func:`exograph.rdf.paper_text` writes them, one string per paper, for papers
+    that are ``model`` with the stand-in ``mark`` replaced by one of ``values`` (in its key, its fields and
+    so its IRIs), each with its own source files and mentioned entities (``sources``, ``mentions``: lists, in
+    any order) and the rest of its text after them (``tails``: its relations' statements, made by
+    :func:`exograph.rdf.relation_lines`).
+
+    ``model`` has no sources, mentions or relations and gives no statement after its mentions (no spans, no
+    mention counts); its statements are made by :func:`paper_text` itself and filled in by columns, and the
+    values must need no escaping in a literal or an IRI (PMIDs: ASCII digits).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    papers = len(values)
+    if not papers:
+        return pa.array([], pa.string())
+    iris = NodeIris()
+    key = model.key
+    end = f" <{paper_graph_iri(key)}>{_END}"
+    fill = {mark: values}
+    head = fill_template(paper_text(model, end, iris, {}, {})[0], fill, papers)
+    subject, ends = fill_template(iris[key], fill, papers), fill_template(end, fill, papers)
+    # A file's statement names it without its folders, one per paper and file, in the files' order.
+    owner, names = _sorted_lists(sources)
+    base = [_str(name.replace(chr(92), "/").rsplit("/", 1)[-1]) for name in names.dictionary.to_pylist()]
+    files = pc.binary_join_element_wise(
+        subject.take(owner), f" {_SOURCE_FILE} ", pa.array(base, pa.string()).take(names.indices), ends.take(owner), ""
+    )
+    owner_m, entities = _sorted_lists(mentions)
+    said = pc.binary_join_element_wise(
+        subject.take(owner_m),
+        f" {_MENTIONS} ",
+        iri_column(entities.dictionary).take(entities.indices),
+        ends.take(owner_m),
+        "",
+    )
+    return pc.binary_join_element_wise(head, _joined(files, owner, papers), _joined(said, owner_m, papers), tails, "")
+
+
+def _sorted_lists(lists: pa.ListArray) -> tuple[pa.Array, pa.DictionaryArray]:
+    """Each list's distinct values, sorted (byte order: Python's order of the strings), flattened: the list
+    each belongs to, and the values dictionary-encoded."""
+    import pyarrow as pa
+
+    owner, code, values = distinct_in_lists(lists)
+    return pa.array(owner), pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), values)
+
+
+def _joined(lines: pa.Array, owner: pa.Array, papers: int) -> pa.Array:
+    """Lines grouped by their owner (ascending, as given), concatenated: one string per owner, empty for none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    offsets = np.zeros(papers + 1, dtype=np.int32)
+    np.cumsum(np.bincount(owner.to_numpy(), minlength=papers), out=offsets[1:])
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), lines), "")
 
 
 def text_blocks(text: pa.Array, size: int = 1 << 20) -> Iterator[bytes]:

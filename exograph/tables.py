@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,9 @@ __all__ = [
     "bucket_order",
     "bucket_rows",
     "bucket_rows_by",
+    "distinct_in_lists",
+    "distinct_sorted",
+    "fill_template",
     "key_crcs",
     "mix_buckets",
     "positions_in",
@@ -256,3 +259,57 @@ def read_bucket(paths: Sequence[Path], bucket: int, schema: pa.Schema) -> pa.Tab
     if not batches:
         return schema.empty_table()
     return pa.Table.from_batches(batches)
+
+
+def fill_template(template: str, values: Mapping[str, pa.Array], rows: int) -> pa.Array:
+    """``template`` once per row, each stand-in (a key of ``values``) replaced by that row's value: text made once
+    by the code that owns it (a record's JSON, a paper's statements) for stand-in values, then filled in by
+    columns. The stand-ins must be strings nothing else in the template contains."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list[str | pa.Array] = [template]
+    for mark, column in values.items():
+        cut: list[str | pa.Array] = []
+        for part in parts:
+            if not isinstance(part, str):
+                cut.append(part)
+                continue
+            for number, piece in enumerate(part.split(mark)):
+                if number:
+                    cut.append(column)
+                cut.append(piece)
+        parts = cut
+    if all(isinstance(part, str) for part in parts) or not rows:
+        return pa.array([template] * rows, type=pa.string())
+    filled: pa.Array = pc.binary_join_element_wise(*parts, "")
+    return filled
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values, ascending: ``np.unique(values)`` by a sort (NumPy 2.3 and later answer a bare
+    ``np.unique`` through a hash table, several times slower on the large integer codes of this plan)."""
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered
+    distinct: np.ndarray = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    return distinct
+
+
+def distinct_in_lists(
+    lists: pa.ListArray | pa.ChunkedArray, owner: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """The distinct (owner, value) of the rows' lists (``owner``: each row's, the row itself unless given), in
+    owner then value order: each one's owner, each one's value as a code, and the values the codes index (in
+    byte order, as Python sorts strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(lists, pa.Array):
+        lists = lists.combine_chunks()
+    rows = pc.list_parent_indices(lists).to_numpy()
+    values, code = sorted_codes(lists.flatten())
+    width = max(len(values), 1)
+    owners = (rows if owner is None else owner[rows]).astype(np.int64)
+    pairs = distinct_sorted(owners * width + code)
+    return pairs // width, pairs % width, values

@@ -78,13 +78,13 @@ def test_what_one_chunk_teaches_the_next_changes_nothing(tmp_path: Path, chunks:
     "label",
     [
         'odd "name"\\ caf\u00e9 \u2028.gz',
-        "9081726354453627189/8172635445362718.gz",  # the stand-ins the paper records are filled in at
+        "9081726354453627189/3141592653589793.gz",  # the stand-ins the paper records are filled in at
         "12.gz",
     ],
 )
 def test_paper_records_are_the_reader_s_whatever_the_file_is_called(tmp_path: Path, label: str) -> None:
     piece = tmp_path / "piece-00000.tsv"
-    rows = "12\tGene\t7157\tTP53\tX\n13\tGene\t7157\tp53\tX\n8172635445362718\tGene\t672\tBRCA1\tX\n"
+    rows = "12\tGene\t7157\tTP53\tX\n13\tGene\t7157\tp53\tX\n3141592653589793\tGene\t672\tBRCA1\tX\n"
     piece.write_text(rows, encoding="utf-8")
     _same_as_row_by_row(Chunk(str(piece), "pubtator3-bulk", index=3, first_line=12, label=label))
 

@@ -61,7 +61,30 @@ def _paper_chain(tmp: Path) -> list[Path]:
     return [*out, *cards[:2]]
 
 
+def _bulk_beside_others(tmp: Path) -> list[Path]:
+    """Bulk rows of papers that other inputs also hold: PMID 11 (also a card of a paper with a PMCID and a DOI,
+    which the identity pass groups) and 227508 (also in a PubTator file), with a paper only the bulk files
+    know; a bulk file of concepts and one of relations."""
+    folder = tmp / "bulk"
+    folder.mkdir()
+    concepts = folder / "bioconcepts2pubtator3.tsv"
+    concepts.write_text(
+        "5\tGene\t7157\tTP53|p53\tPubTator3\n5\tDisease\tMESH:D009369\tcancer\tPubTator3\n"
+        "11\tGene\t7157\tp53\tPubTator3\n11\tChemical\tMESH:D009270\tnaloxone\tPubTator3\n"
+        "227508\tChemical\tMESH:D009270\tNaloxone\tPubTator3\n227508\tGene\t672\tBRCA1\tPubTator3\n",
+        encoding="utf-8",
+    )
+    relations = folder / "relation2pubtator3.tsv"
+    relations.write_text(
+        "5\tassociate\tGene|7157\tDisease|MESH:D009369\n11\tcause\tChemical|MESH:D009270\tGene|7157\n"
+        "227508\tassociate\tChemical|MESH:D009270\tGene|672\n",
+        encoding="utf-8",
+    )
+    return [*_paper_chain(tmp), FIXTURES / "cdr_excerpt.pubtator", concepts, relations]
+
+
 CASES = {
+    "bulk-beside-other-sources": (_bulk_beside_others, {"min_papers": 1, "max_p": 1.0}),
     "one-paper-by-four-ids": (_paper_chain, {"min_papers": 1, "max_p": 1.0}),
     "seed": (lambda tmp: [SEEDS], {}),
     "cards-and-bioc-every-pair": (

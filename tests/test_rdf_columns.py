@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 
 from exograph.cooccurrence import edge_records
 from exograph.errors import UnknownPrefixError
+from exograph.graph import PaperNode
 from exograph.iris import expand
-from exograph.rdf import NodeIris, cooccurrence_text
-from exograph.rdf_columns import cooccurrence_column_text, iri_column, text_blocks
+from exograph.models import Relation
+from exograph.rdf import NodeIris, cooccurrence_text, paper_graph_iri, paper_text, relation_lines
+from exograph.rdf_columns import cooccurrence_column_text, iri_column, paper_column_text, text_blocks
+from exograph.readers.pubtator3_bulk import bulk_paper
 
 # Known prefixes, and local parts with what IRIs forbid (spaces, quotes, '%', '<', non-ASCII, a second ':').
 PREFIXES = st.sampled_from(["PMID", "PMCID", "doi", "MESH", "NCBIGene", "NCBITaxon", "CVCL", "tmVar", "exo.id"])
@@ -79,3 +82,52 @@ def test_text_blocks_cut_between_strings(texts: list[str], size: int, start: int
     ends = set(np.cumsum([0, *map(len, encoded)]).tolist())
     assert set(np.cumsum([0, *map(len, blocks)]).tolist()) <= ends  # each block ends where a string does
     assert all(len(b) <= max(size, *map(len, encoded)) for b in blocks)
+
+
+SOURCES = st.sampled_from(["bioconcepts2pubtator3.gz", "a/b/relation2pubtator3.gz", 'c:\\d\\"q".gz', "caf\u00e9.gz"])
+RELATIONS = st.builds(
+    Relation,
+    type=st.sampled_from(["associate", "cause", "Positive_Correlation", "odd type"]),
+    subject=st.sampled_from(["MESH:D000001", "NCBIGene:7157", "exo.id:gene/odd name"]),
+    object=st.sampled_from(["MESH:D009369", "NCBIGene:672"]),
+    score=st.none() | st.floats(0, 1),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    papers=st.lists(
+        st.tuples(
+            st.integers(1, 10**12),
+            st.lists(SOURCES, max_size=3, unique=True),
+            st.lists(KEYS, max_size=6, unique=True),
+            st.lists(RELATIONS, max_size=3),
+        ),
+        max_size=6,
+        unique_by=lambda p: p[0],
+    )
+)
+def test_bulk_paper_columns_are_the_row_wise_text(papers: list[tuple]) -> None:  # type: ignore[type-arg]
+    """A bulk paper's statements filled in by columns, with its files, mentions (any order) and relations."""
+    iris = NodeIris()
+    types = {"MESH:D000001": "ChemicalEntity", "NCBIGene:7157": "Gene", "MESH:D009369": "Disease"}
+    nodes = [
+        PaperNode(bulk_paper(str(pmid), "x.gz", 1), (), dict.fromkeys(keys, 0), (), tuple(rels), tuple(files))
+        for pmid, files, keys, rels in papers
+    ]
+    rows = [paper_text(n, f" <{paper_graph_iri(n.key)}> .\n", iris, {}, types)[0] for n in nodes]
+    tails = []
+    for node in nodes:
+        lines: list[str] = []
+        relation_lines(node.key, node.relations, iris, types, lines)
+        tails.append("".join(f"{line} <{paper_graph_iri(node.key)}> .\n" for line in lines))
+    mark = "9081726354453627189"
+    columns = paper_column_text(
+        PaperNode(bulk_paper(mark, "", 1), (), {}, (), (), ()),
+        mark,
+        pa.array([str(p[0]) for p in papers], pa.string()),
+        pa.array([list(reversed(p[1])) for p in papers], pa.list_(pa.string())),
+        pa.array([list(reversed(p[2])) for p in papers], pa.list_(pa.string())),
+        pa.array(tails, pa.string()),
+    )
+    assert columns.to_pylist() == rows

@@ -41,7 +41,7 @@ from ..graph import warn_type_conflict
 from ..models import entity_key
 from ..plan import Chunk
 from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_names
-from ..tables import run_starts, sorted_codes
+from ..tables import fill_template, run_starts, sorted_codes
 from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
 __all__ = ["BulkPart", "read_bulk_concepts"]
@@ -342,12 +342,13 @@ def _paper_table(
         "spans": pa.array([""] * papers, type=pa.string()),
         "relations": pa.array([""] * papers, type=pa.string()),
         "sources": _list_column(pa.array([path] * papers, type=pa.string()), np.arange(papers + 1, dtype=np.int32)),
+        "bulk": pa.array(np.ones(papers, dtype=bool)),
     }
     return pa.table([columns[f.name] for f in PAPER_SCHEMA], schema=PAPER_SCHEMA)
 
 
 #: Stand-ins for a PMID and a line number, which a bulk paper's JSON is cut at to be filled in by columns.
-_PMID_MARK, _LINE_MARK = "9081726354453627189", 8172635445362718
+_PMID_MARK, _LINE_MARK = "9081726354453627189", 3141592653589793
 
 
 def _paper_columns(pmids: pa.Array, lines: np.ndarray, path: str) -> tuple[pa.Array, pa.Array]:
@@ -356,28 +357,12 @@ def _paper_columns(pmids: pa.Array, lines: np.ndarray, path: str) -> tuple[pa.Ar
     paper, and made one by one should a stand-in also be part of the path."""
     numbers = pa.array([str(n) for n in lines.tolist()], type=pa.string())
     model = bulk_paper(_PMID_MARK, path, _LINE_MARK)
-    keys, texts = _filled(model.key, pmids, numbers), _filled(model.model_dump_json(), pmids, numbers)
+    values = {_PMID_MARK: pmids, str(_LINE_MARK): numbers}
+    keys = fill_template(model.key, values, len(pmids))
+    texts = fill_template(model.model_dump_json(), values, len(pmids))
     for row in sorted({0, len(pmids) - 1}) if len(pmids) else ():
         paper = bulk_paper(pmids[row].as_py(), path, int(lines[row]))
         if keys[row].as_py() != paper.key or texts[row].as_py() != paper.model_dump_json():
             papers = [bulk_paper(p, path, int(n)) for p, n in zip(pmids.to_pylist(), lines.tolist(), strict=True)]
             return pa.array([p.key for p in papers]), pa.array([p.model_dump_json() for p in papers])
     return keys, texts
-
-
-def _filled(template: str, pmids: pa.Array, lines: pa.Array) -> pa.Array:
-    """``template`` with each PMID and line number (as text) in place of the stand-ins."""
-    if not len(pmids):
-        return pa.array([], type=pa.string())
-    parts: list[pa.Array | str] = []
-    for number, piece in enumerate(template.split(_PMID_MARK)):
-        if number:
-            parts.append(pmids)
-        for other, text in enumerate(piece.split(str(_LINE_MARK))):
-            if other:
-                parts.append(lines)
-            parts.append(text)
-    if len(parts) == 1:
-        return pa.array([template] * len(pmids), type=pa.string())
-    filled: pa.Array = pc.binary_join_element_wise(*parts, "")
-    return filled

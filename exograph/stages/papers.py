@@ -12,8 +12,10 @@ pair, direct relation triples by triple, authors and journals as they are.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,11 +24,14 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import KnowledgeGraph, LocalKeys, PaperNode
-from ..models import Paper
-from ..rdf import NodeIris, paper_graph_iri, paper_text
+from ..models import Paper, Relation
+from ..rdf import NodeIris, paper_graph_iri, paper_text, relation_lines, text_chunks
+from ..rdf_columns import paper_column_text, text_blocks
+from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import (
     bucket_of,
     bucket_order,
+    distinct_in_lists,
     key_crcs,
     mix_buckets,
     positions_in,
@@ -38,7 +43,7 @@ from ..tables import (
     write_buckets,
     write_table,
 )
-from ..writers.shards import write_shard
+from ..writers.shards import write_shard_blocks
 from . import Layout, TaskReport
 from .read import RELATIONS, SPANS
 from .schemas import AGENT_SCHEMA, COUNT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
@@ -49,8 +54,9 @@ __all__ = ["IDENTITY", "papers_task"]
 IDENTITY = "identity.json"
 
 
-def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
-    """The bucket's paper records in chunk order, moved in and out by the identity pass."""
+def _records(layout: Layout, bucket: int) -> tuple[pa.Table, set[str]]:
+    """The bucket's paper records in chunk order, moved in and out by the identity pass; and the keys the
+    identity pass names (papers merged through a shared id)."""
 
     producers = layout.producers("read", "papers")
     table = read_bucket(producers, bucket, PAPER_SCHEMA)
@@ -74,15 +80,21 @@ def _records(layout: Layout, bucket: int) -> list[dict[str, Any]]:
             other = read_bucket(producers, home, PAPER_SCHEMA)
             pieces.append(other.filter(pc.is_in(other["key"], value_set=string_array(keys))))
         table = pa.concat_tables(pieces)
-    rows: list[dict[str, Any]] = table.sort_by([("chunk", "ascending"), ("pos", "ascending")]).to_pylist()
-    return rows
+    return table.sort_by([("chunk", "ascending"), ("pos", "ascending")]), {*moved, *moved.values()}
 
 
 def papers_task(layout: Layout, bucket: int) -> TaskReport:
-    """Merge the bucket's papers; write their statements and the link, pair, direct and agent tables."""
+    """Merge the bucket's papers; write their statements and the link, pair, direct and agent tables.
 
+    Papers whose every record is a plain PubTator3 bulk record (``bulk``; nearly all of a bulk build) are
+    merged and written by columns (:class:`BulkPapers`, :func:`exograph.rdf_columns.paper_column_text`): the
+    same statements, counts and tables as the rest, which go through the in-memory graph's own merging.
+    """
+
+    table, grouped = _records(layout, bucket)
+    by_columns = _bulk_rows(table, grouped)
     merged = KnowledgeGraph(spans=layout.spans, entity_links=False)
-    for row in _records(layout, bucket):
+    for row in table.filter(pc.invert(by_columns)).to_pylist():
         merged.insert_node(
             PaperNode(
                 paper=Paper.model_validate_json(row["paper"]),
@@ -94,14 +106,16 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
             )
         )
     nodes = merged.sorted_papers()
+    bulk = BulkPapers.of(table.filter(by_columns))
     all_types = entity_types(layout)
-    ends = string_array(sorted({key for node in nodes for r in node.relations for key in (r.subject, r.object)}))
+    related = [*(node.relations for node in nodes), *bulk.relations]
+    ends = string_array(sorted({key for found in related for r in found for key in (r.subject, r.object)}))
     end_types = values_at(ends, all_types["key"], all_types["type"]).to_pylist()
     types = {key: kind for key, kind in zip(ends.to_pylist(), end_types, strict=True) if kind is not None}
 
-    report = TaskReport(papers=len(nodes))
+    report = TaskReport(papers=len(nodes) + len(bulk.keys))
     report.diagnostics = [d.model_dump() for d in merged.diagnostics.items]
-    report.merges = dict(merged.merges)
+    report.merges = dict(merged.merges + Counter(paper=bulk.merges))
     counts: Counter[str] = Counter()
     iris = NodeIris()
     author_key = LocalKeys("author")
@@ -132,10 +146,18 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
             counts.update(f"relation:{r.type}" for r in node.relations)
             yield text
 
-    report.statements = write_shard(layout.shard("papers", bucket), texts())
+    bulk_text = bulk.text(iris, types, direct)
+    report.statements = write_shard_blocks(
+        layout.shard("papers", bucket), itertools.chain(text_chunks(texts(), 1 << 20), text_blocks(bulk_text))
+    )
+    if len(bulk.keys):
+        mentioned = len(bulk.mentions.flatten())
+        counts.update(about=0, mentions=mentioned, authored_by=0, published_in=0)
+        counts["without_entities"] += int(pc.sum(pc.equal(pc.list_value_length(bulk.mentions), 0)).as_py() or 0)
+        counts.update(f"relation:{r.type}" for found in bulk.relations for r in found)
     report.counts = dict(counts)
     buckets = layout.buckets
-    link_table = pa.table(links, schema=LINK_SCHEMA)
+    link_table = pa.concat_tables([pa.table(links, schema=LINK_SCHEMA), bulk.links()])
     # Each paper is in this bucket only, so the papers per entity are counted here and summed by ``counts``:
     # a row per entity rather than per (entity, paper), whose most mentioned entities grow with the corpus.
     linked = link_table.group_by("entity").aggregate([("paper", "count")]).rename_columns(["key", "papers"])
@@ -143,9 +165,84 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
-    pairs = _pairs(link_table, all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
+    pairs = _pairs(link_table.combine_chunks(), all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
     write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
+
+
+def _bulk_rows(table: pa.Table, grouped: set[str]) -> pa.Array:
+    """Which rows belong to papers whose every record is a plain bulk record, and whose key the identity pass
+    does not name (those merge with papers of other keys, as the graph merges them)."""
+    keys, code = sorted_codes(table["key"])
+    mixed = np.zeros(len(keys), dtype=bool)
+    mixed[code[~table["bulk"].to_numpy(zero_copy_only=False)]] = True
+    if grouped:
+        mixed |= pc.is_in(keys, value_set=string_array(sorted(grouped))).to_numpy(zero_copy_only=False)
+    return pa.array(~mixed[code])
+
+
+#: The stand-in PMID of the bulk paper that bulk papers' statements are filled in from.
+_PMID_MARK = "9081726354453627189"
+
+
+@dataclass
+class BulkPapers:
+    """Papers made only of plain bulk records, merged by columns as the graph merges them: one paper per key
+    (in key order, as :meth:`KnowledgeGraph.sorted_papers`), its files and mentioned entities the union of its
+    records', its relations theirs in reading order."""
+
+    keys: pa.Array
+    sources: pa.ListArray
+    mentions: pa.ListArray
+    relations: list[tuple[Relation, ...]]
+    #: Records merged into a paper read before them.
+    merges: int
+
+    @classmethod
+    def of(cls, rows: pa.Table) -> BulkPapers:
+        """The papers of bulk rows (in reading order)."""
+        keys, code = sorted_codes(rows["key"])
+        relations: list[list[Relation]] = [[] for _ in range(len(keys))]
+        texts = rows["relations"].to_pylist()
+        for row in np.flatnonzero(pc.not_equal(rows["relations"], "").to_numpy(zero_copy_only=False)).tolist():
+            relations[int(code[row])].extend(RELATIONS.validate_json(texts[row]))
+        return cls(
+            keys=keys,
+            sources=_distinct_lists(rows["sources"], code, len(keys)),
+            mentions=_distinct_lists(rows["mention_keys"], code, len(keys)),
+            relations=[tuple(found) for found in relations],
+            merges=len(code) - len(keys),
+        )
+
+    def text(self, iris: NodeIris, types: dict[str, str], direct: dict[str, None]) -> pa.Array:
+        """The papers' statements, one string each; the direct triples their relations state go to ``direct``."""
+        tails: list[str] = []
+        for key, found in zip(self.keys.to_pylist(), self.relations, strict=True):
+            if not found:
+                tails.append("")
+                continue
+            lines: list[str] = []
+            direct.update(dict.fromkeys(relation_lines(key, found, iris, types, lines)))
+            end = f" <{paper_graph_iri(key)}> .\n"
+            tails.append(end.join(lines) + end)
+        model = bulk_paper(_PMID_MARK, "", 1)
+        prefix, _, suffix = model.key.partition(_PMID_MARK)
+        pmids = pc.utf8_slice_codeunits(self.keys, len(prefix), len(prefix) - len(suffix) if suffix else 2**31 - 1)
+        node = PaperNode(model, (), {}, (), (), ())
+        return paper_column_text(node, _PMID_MARK, pmids, self.sources, self.mentions, pa.array(tails, pa.string()))
+
+    def links(self) -> pa.Table:
+        """(entity, paper) of every entity each paper mentions."""
+        papers = self.keys.take(pc.list_parent_indices(self.mentions))
+        return pa.table({"entity": self.mentions.flatten(), "paper": papers}, schema=LINK_SCHEMA)
+
+
+def _distinct_lists(lists: pa.ChunkedArray, owner: np.ndarray, owners: int) -> pa.ListArray:
+    """Each owner's distinct values (sorted) from the rows' lists (``owner``: each row's)."""
+    of, code, values = distinct_in_lists(lists, owner)
+    offsets = np.zeros(owners + 1, dtype=np.int32)
+    np.cumsum(np.bincount(of, minlength=owners), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(code)))
 
 
 def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:

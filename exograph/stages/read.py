@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from ..models import Mention, Relation
 from ..plan import Chunk, read_chunk
+from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import write_buckets, write_table
 from . import Layout, TaskReport
 from .bulk import read_bulk_concepts
@@ -65,7 +66,12 @@ def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
 
 
 def paper_tables(index: int, papers: list[PaperNode]) -> tuple[pa.Table, pa.Table]:
-    """Papers as rows of :data:`PAPER_SCHEMA`, and the ids of those with more than one (:data:`IDS_SCHEMA`)."""
+    """Papers as rows of :data:`PAPER_SCHEMA`, and the ids of those with more than one (:data:`IDS_SCHEMA`).
+
+    A row is marked ``bulk`` when its record is what a PubTator3 bulk file says of a paper and no more: the
+    paper record of its PMID (:func:`bulk_paper`), the entities it mentions without counts, its relations. The
+    ``papers`` stage writes papers made only of such rows by columns.
+    """
     columns: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
     several_ids: dict[str, list[Any]] = {"key": [], "ids": []}
     for pos, node in enumerate(papers):
@@ -79,8 +85,19 @@ def paper_tables(index: int, papers: list[PaperNode]) -> tuple[pa.Table, pa.Tabl
         columns["spans"].append(SPANS.dump_json(node.mention_spans).decode() if node.mention_spans else "")
         columns["relations"].append(RELATIONS.dump_json(node.relations).decode() if node.relations else "")
         columns["sources"].append(list(node.sources))
+        columns["bulk"].append(_says_only_bulk(node))
         ids = node.paper.ids
         if len(ids) > 1:
             several_ids["key"].append(node.key)
             several_ids["ids"].append(list(ids))
     return pa.table(columns, schema=PAPER_SCHEMA), pa.table(several_ids, schema=IDS_SCHEMA)
+
+
+def _says_only_bulk(node: PaperNode) -> bool:
+    paper = node.paper
+    pmid, source = paper.pmid, paper.source
+    if pmid is None or not (pmid.isascii() and pmid.isdigit()) or source is None or source.line is None:
+        return False
+    if node.about or node.mention_spans or any(node.mentions.values()):
+        return False
+    return paper == bulk_paper(pmid, source.path, source.line)

@@ -44,7 +44,8 @@ _STRINGS = pa.list_(pa.string())
 LIST_FIELDS = ("aliases", "symbols", "full_names", "common_names", "ranks", "raw_ids", "xrefs")
 
 # -- read: one chunk's partial records, bucketed by key ---------------------------------------------------------
-#: A paper as one chunk knows it (``pos``: its place in the chunk, so records merge in reading order).
+#: A paper as one chunk knows it (``pos``: its place in the chunk, so records merge in reading order; ``bulk``:
+#: the record is a PubTator3 bulk paper and says nothing more, see :func:`exograph.stages.read.paper_tables`).
 PAPER_SCHEMA = pa.schema(
     [
         ("key", pa.string()),
@@ -57,6 +58,7 @@ PAPER_SCHEMA = pa.schema(
         ("spans", pa.string()),
         ("relations", pa.string()),
         ("sources", _STRINGS),
+        ("bulk", pa.bool_()),
     ]
 )
 #: An entity as one chunk knows it.
