@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -93,8 +95,11 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
 
     table, grouped = _records(layout, bucket)
     by_columns = _bulk_rows(table, grouped)
+    others = table.filter(pc.invert(by_columns))
+    bulk = BulkPapers.of(table.filter(by_columns))
+    del table
     merged = KnowledgeGraph(spans=layout.spans, entity_links=False)
-    for row in table.filter(pc.invert(by_columns)).to_pylist():
+    for row in others.to_pylist():
         merged.insert_node(
             PaperNode(
                 paper=Paper.model_validate_json(row["paper"]),
@@ -106,7 +111,6 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
             )
         )
     nodes = merged.sorted_papers()
-    bulk = BulkPapers.of(table.filter(by_columns))
     all_types = entity_types(layout)
     related = [*(node.relations for node in nodes), *bulk.relations]
     ends = string_array(sorted({key for found in related for r in found for key in (r.subject, r.object)}))
@@ -146,9 +150,8 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
             counts.update(f"relation:{r.type}" for r in node.relations)
             yield text
 
-    bulk_text = bulk.text(iris, types, direct)
     report.statements = write_shard_blocks(
-        layout.shard("papers", bucket), itertools.chain(text_chunks(texts(), 1 << 20), text_blocks(bulk_text))
+        layout.shard("papers", bucket), itertools.chain(text_chunks(texts(), 1 << 20), bulk.blocks(iris, types, direct))
     )
     if len(bulk.keys):
         mentioned = len(bulk.mentions.flatten())
@@ -183,6 +186,8 @@ def _bulk_rows(table: pa.Table, grouped: set[str]) -> pa.Array:
 
 #: The stand-in PMID of the bulk paper that bulk papers' statements are filled in from.
 _PMID_MARK = "9081726354453627189"
+#: Bulk papers whose statements are made together.
+_SLICE = 4096
 
 
 @dataclass
@@ -214,22 +219,25 @@ class BulkPapers:
             merges=len(code) - len(keys),
         )
 
-    def text(self, iris: NodeIris, types: dict[str, str], direct: dict[str, None]) -> pa.Array:
-        """The papers' statements, one string each; the direct triples their relations state go to ``direct``."""
-        tails: list[str] = []
-        for key, found in zip(self.keys.to_pylist(), self.relations, strict=True):
-            if not found:
-                tails.append("")
-                continue
-            lines: list[str] = []
-            direct.update(dict.fromkeys(relation_lines(key, found, iris, types, lines)))
-            end = f" <{paper_graph_iri(key)}> .\n"
-            tails.append(end.join(lines) + end)
+    def blocks(self, iris: NodeIris, types: dict[str, str], direct: dict[str, None]) -> Iterator[bytes]:
+        """The papers' statements, as UTF-8 blocks, made a slice of papers at a time (a bucket's text at once
+        would hold several times its size in intermediate columns); the direct triples their relations state
+        go to ``direct``."""
         model = bulk_paper(_PMID_MARK, "", 1)
         prefix, _, suffix = model.key.partition(_PMID_MARK)
-        pmids = pc.utf8_slice_codeunits(self.keys, len(prefix), len(prefix) - len(suffix) if suffix else 2**31 - 1)
         node = PaperNode(model, (), {}, (), (), ())
-        return paper_column_text(node, _PMID_MARK, pmids, self.sources, self.mentions, pa.array(tails, pa.string()))
+        keys = self.keys.to_pylist()
+        for start in range(0, len(keys), _SLICE):
+            tails: list[str] = []
+            for key, found in zip(keys[start : start + _SLICE], self.relations[start : start + _SLICE], strict=True):
+                lines: list[str] = []
+                direct.update(dict.fromkeys(relation_lines(key, found, iris, types, lines)))
+                end = f" <{paper_graph_iri(key)}> .\n"
+                tails.append(end.join(lines) + end if lines else "")
+            chosen = self.keys.slice(start, _SLICE)
+            pmids = pc.utf8_slice_codeunits(chosen, len(prefix), -len(suffix) if suffix else sys.maxsize)
+            sources, mentions = self.sources.slice(start, _SLICE), self.mentions.slice(start, _SLICE)
+            yield from text_blocks(paper_column_text(node, _PMID_MARK, pmids, sources, mentions, pa.array(tails)))
 
     def links(self) -> pa.Table:
         """(entity, paper) of every entity each paper mentions."""
