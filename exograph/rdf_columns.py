@@ -14,7 +14,7 @@ the text to :func:`exograph.rdf.cooccurrence_text`, byte for byte.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,21 +22,34 @@ import numpy as np
 from .cooccurrence import derived_statistics
 from .iris import LOCAL, PREFIX_MAP, SAFE_ASCII, expand
 from .rdf import (
+    _ALT,
     _ASSOCIATION,
     _CATEGORY,
+    _COMMON_NAME,
     _COOCCURRENCE,
     _COOCCURRENCE_SLOTS,
     _DOUBLE,
     _EVIDENCE,
+    _FULL_NAME,
+    _IDENTIFIER,
     _INT,
+    _LABEL,
     _LN_RATIO,
     _MENTIONS,
+    _NAME,
+    _NORMALISED,
     _OBJECT,
     _PREDICATE,
+    _PREF,
     _PUBLICATIONS,
+    _RANK,
     _SOURCE_FILE,
+    _SOURCE_ID,
     _SUBJECT,
+    _SYMBOL,
+    _SYNONYM,
     _TYPE,
+    _XREF,
     NodeIris,
     _iri_path,
     _lit,
@@ -46,14 +59,14 @@ from .rdf import (
     paper_text,
 )
 from .tables import distinct_in_lists, fill_template
-from .vocab import PREDICATE_OF
+from .vocab import CATEGORY_OF, CLASS_OF, PREDICATE_OF
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from .graph import PaperNode
 
-__all__ = ["cooccurrence_column_text", "iri_column", "paper_column_text", "text_blocks"]
+__all__ = ["LISTED", "cooccurrence_column_text", "entity_column_text", "iri_column", "paper_column_text", "text_blocks"]
 
 #: A CURIE whose local part needs no percent-encoding: its IRI is the prefix's IRI and the local part as is.
 _PLAIN_CURIE = f"^(?P<prefix>[^:]*):(?P<local>[{SAFE_ASCII}]*)$"
@@ -177,6 +190,64 @@ def paper_column_text(
         "",
     )
     return pc.binary_join_element_wise(head, _joined(files, owner, papers), _joined(said, owner_m, papers), tails, "")
+
+
+#: An entity's listed values, in the order :func:`exograph.rdf.entity_text` states them, with their predicates.
+LISTED = (
+    ("alt_labels", _ALT),
+    ("aliases", _SYNONYM),
+    ("names", _NAME),
+    ("symbols", _SYMBOL),
+    ("full_names", _FULL_NAME),
+    ("common_names", _COMMON_NAME),
+    ("ranks", _RANK),
+    ("raw_ids", _SOURCE_ID),
+    ("xrefs", _XREF),
+)
+
+
+def entity_column_text(
+    keys: pa.Array, types: pa.Array, curies: pa.Array, labels: pa.Array, lists: Mapping[str, pa.ListArray]
+) -> pa.Array:
+    """Each entity's statements as :func:`exograph.rdf.entity_text` writes them without the paper count, one
+    string per entity.
+
+    ``lists`` holds each entity's values of every name in :data:`LISTED` in the order they are stated: sorted
+    and distinct (``alt_labels``: every name and alias but the label), but ``xrefs`` (CURIEs) as they come.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(keys):
+        return pa.array([], pa.string())
+    s = iri_column(keys)
+    kinds = pc.dictionary_encode(types)
+    named = kinds.dictionary.to_pylist()
+    rdf_class = pa.array([f" {_TYPE} <{CLASS_OF[t]}>{_END}" for t in named], pa.string()).take(kinds.indices)
+    category = pa.array([f" {_CATEGORY} <{CATEGORY_OF[t]}>{_END}" for t in named], pa.string()).take(kinds.indices)
+    label = _string_literals(labels)
+    pieces: list[object] = [s, rdf_class, s, category, s, f" {_LABEL} ", label, _END, s, f" {_PREF} ", label, _END]
+    for name, predicate in LISTED:
+        values = lists[name]
+        flat = values.flatten()
+        objects = iri_column(flat) if name == "xrefs" else _string_literals(flat)
+        owner = pc.list_parent_indices(values)
+        lines = pc.binary_join_element_wise(s.take(owner), f" {predicate} ", objects, _END, "")
+        pieces.append(pc.binary_join(pa.ListArray.from_arrays(_offsets(values), lines), ""))
+    normalised = pc.if_else(
+        pc.is_valid(curies), f" {_NORMALISED} {_lit(True)}{_END}", f" {_NORMALISED} {_lit(False)}{_END}"
+    )
+    pieces += [s, f" {_IDENTIFIER} ", _string_literals(keys), _END, s, normalised]
+    return pc.binary_join_element_wise(*pieces, "")
+
+
+def _string_literals(values: pa.Array) -> pa.Array:
+    """Each string as a plain literal (:func:`exograph.rdf._str`), escaped once per distinct value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    return pa.array([_str(v) for v in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
 
 
 def _sorted_lists(lists: pa.ListArray) -> tuple[pa.Array, pa.DictionaryArray]:

@@ -30,9 +30,11 @@ __all__ = [
     "bucket_rows",
     "bucket_rows_by",
     "distinct_in_lists",
+    "distinct_lists",
     "distinct_sorted",
     "fill_template",
     "key_crcs",
+    "lists_at",
     "mix_buckets",
     "positions_in",
     "read_bucket",
@@ -42,6 +44,7 @@ __all__ = [
     "sorted_codes",
     "split_by_bucket",
     "string_array",
+    "union_in_order",
     "values_at",
     "write_bucketed",
     "write_buckets",
@@ -313,3 +316,37 @@ def distinct_in_lists(
     owners = (rows if owner is None else owner[rows]).astype(np.int64)
     pairs = distinct_sorted(owners * width + code)
     return pairs // width, pairs % width, values
+
+
+def lists_at(owner: np.ndarray, values: pa.Array, owners: int) -> pa.ListArray:
+    """A list per owner (``0 .. owners-1``) of the values, given in owner order (``owner``: each value's)."""
+    import pyarrow as pa
+
+    offsets = np.zeros(owners + 1, dtype=np.int32)
+    np.cumsum(np.bincount(owner, minlength=owners), out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def union_in_order(lists: pa.ListArray | pa.ChunkedArray, owner: np.ndarray, owners: int) -> pa.ListArray:
+    """Each owner's values from the rows' lists (``owner``: each row's), each once, in the order first given
+    (rows in order, each list in its order): what ``dict.setdefault`` over them keeps."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(lists, pa.Array):
+        lists = lists.combine_chunks()
+    flat = lists.flatten()
+    of = owner[pc.list_parent_indices(lists).to_numpy()].astype(np.int64)
+    values, code = sorted_codes(flat)
+    _, first = np.unique(of * max(len(values), 1) + code, return_index=True)
+    first = np.sort(first)
+    by_owner = first[np.argsort(of[first], kind="stable")]
+    return lists_at(of[by_owner], flat.take(pa.array(by_owner)), owners)
+
+
+def distinct_lists(lists: pa.ListArray | pa.ChunkedArray, owner: np.ndarray, owners: int) -> pa.ListArray:
+    """Each owner's distinct values of the rows' lists (``owner``: each row's), sorted (byte order)."""
+    import pyarrow as pa
+
+    of, code, values = distinct_in_lists(lists, owner)
+    return lists_at(of, values.take(pa.array(code)), owners)

@@ -33,7 +33,7 @@ from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import (
     bucket_of,
     bucket_order,
-    distinct_in_lists,
+    distinct_lists,
     key_crcs,
     mix_buckets,
     positions_in,
@@ -213,8 +213,8 @@ class BulkPapers:
             relations[int(code[row])].extend(RELATIONS.validate_json(texts[row]))
         return cls(
             keys=keys,
-            sources=_distinct_lists(rows["sources"], code, len(keys)),
-            mentions=_distinct_lists(rows["mention_keys"], code, len(keys)),
+            sources=distinct_lists(rows["sources"], code, len(keys)),
+            mentions=distinct_lists(rows["mention_keys"], code, len(keys)),
             relations=[tuple(found) for found in relations],
             merges=len(code) - len(keys),
         )
@@ -243,14 +243,6 @@ class BulkPapers:
         """(entity, paper) of every entity each paper mentions."""
         papers = self.keys.take(pc.list_parent_indices(self.mentions))
         return pa.table({"entity": self.mentions.flatten(), "paper": papers}, schema=LINK_SCHEMA)
-
-
-def _distinct_lists(lists: pa.ChunkedArray, owner: np.ndarray, owners: int) -> pa.ListArray:
-    """Each owner's distinct values (sorted) from the rows' lists (``owner``: each row's)."""
-    of, code, values = distinct_in_lists(lists, owner)
-    offsets = np.zeros(owners + 1, dtype=np.int32)
-    np.cumsum(np.bincount(of, minlength=owners), out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(code)))
 
 
 def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:
