@@ -9,9 +9,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import exograph.stages.entities as entities_stage
 from exograph.graph import EntityNode
 from exograph.rdf import NodeIris, entity_text
-from exograph.stages.entities import MergedEntities
+from exograph.stages.entities import _SLICE, MergedEntities
 from exograph.stages.schemas import ENTITY_SCHEMA, LIST_FIELDS, entity_node, entity_table
 
 KEYS = st.sampled_from(["NCBIGene:7157", "MESH:D009369", "exo.id:gene/odd name", "NCBITaxon:9606", "MESH:C0"])
@@ -71,3 +72,9 @@ def test_entities_fold_and_statements_are_the_graph_s(rows: list[dict[str, Any]]
     assert merged.nodes().to_pylist() == entity_table((nodes[k] for k in keys), 0).to_pylist()
     assert merged.nodes().equals(entity_table((nodes[k] for k in keys), 0))
     assert merged.several_names == sum(1 for node in nodes.values() if len(node.names) > 1)
+    whole = b"".join(merged.blocks())
+    try:
+        entities_stage._SLICE = 2  # the statements made a few entities at a time
+        assert b"".join(merged.blocks()) == whole
+    finally:
+        entities_stage._SLICE = _SLICE

@@ -116,12 +116,17 @@ def test_the_plan_gives_the_same_statements_as_the_graph_in_memory(case: str, tm
 
 
 def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many chunks and many buckets (a paper's concept and relation rows in different chunks): same statements."""
+    """Many chunks and many buckets (a paper's concept and relation rows in different chunks), and the papers'
+    and entities' statements made a few at a time: same statements."""
     import exograph.outofcore
     import exograph.plan
+    import exograph.stages.entities
+    import exograph.stages.papers
 
     monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 60_000)
     monkeypatch.setattr(exograph.outofcore, "PLAN_BUCKET_BYTES", 40_000)
+    monkeypatch.setattr(exograph.stages.papers, "_SLICE", 7)
+    monkeypatch.setattr(exograph.stages.entities, "_SLICE", 5)
     inputs = [*list(write_bulk(600, tmp_path / "pt3", seed=11)), shared("biored/Dev.PubTator")]
     memory, tables = _both(tmp_path, inputs)
     summary = json.loads((tables / "summary.json").read_text())
