@@ -58,7 +58,7 @@ from .rdf import (
     paper_graph_iri,
     paper_text,
 )
-from .tables import distinct_in_lists, fill_template
+from .tables import distinct_in_lists, fill_template, lists_at
 from .vocab import CATEGORY_OF, CLASS_OF, PREDICATE_OF
 
 if TYPE_CHECKING:
@@ -261,12 +261,9 @@ def _sorted_lists(lists: pa.ListArray) -> tuple[pa.Array, pa.DictionaryArray]:
 
 def _joined(lines: pa.Array, owner: pa.Array, papers: int) -> pa.Array:
     """Lines grouped by their owner (ascending, as given), concatenated: one string per owner, empty for none."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    offsets = np.zeros(papers + 1, dtype=np.int32)
-    np.cumsum(np.bincount(owner.to_numpy(), minlength=papers), out=offsets[1:])
-    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), lines), "")
+    return pc.binary_join(lists_at(owner.to_numpy(), lines, papers), "")
 
 
 def text_blocks(text: pa.Array, size: int = 1 << 20) -> Iterator[bytes]:
