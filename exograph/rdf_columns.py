@@ -58,7 +58,7 @@ from .rdf import (
     paper_graph_iri,
     paper_text,
 )
-from .tables import distinct_in_lists, fill_template, lists_at
+from .tables import fill_template
 from .vocab import CATEGORY_OF, CLASS_OF, PREDICATE_OF
 
 if TYPE_CHECKING:
@@ -155,8 +155,8 @@ def paper_column_text(
 ) -> pa.Array:
     """Each paper's statements as :func:`exograph.rdf.paper_text` writes them, one string per paper, for papers
     that are ``model`` with the stand-in ``mark`` replaced by one of ``values`` (in its key, its fields and
-    so its IRIs), each with its own source files and mentioned entities (``sources``, ``mentions``: lists, in
-    any order) and the rest of its text after them (``tails``: its relations' statements, made by
+    so its IRIs), each with its own source files and mentioned entities (``sources``, ``mentions``: lists,
+    sorted and distinct) and the rest of its text after them (``tails``: its relations' statements, made by
     :func:`exograph.rdf.relation_lines`).
 
     ``model`` has no sources, mentions or relations and gives no statement after its mentions (no spans, no
@@ -175,21 +175,27 @@ def paper_column_text(
     fill = {mark: values}
     head = fill_template(paper_text(model, end, iris, {}, {})[0], fill, papers)
     subject, ends = fill_template(iris[key], fill, papers), fill_template(end, fill, papers)
-    # A file's statement names it without its folders, one per paper and file, in the files' order.
-    owner, names = _sorted_lists(sources)
-    base = [_str(name.replace(chr(92), "/").rsplit("/", 1)[-1]) for name in names.dictionary.to_pylist()]
-    files = pc.binary_join_element_wise(
-        subject.take(owner), f" {_SOURCE_FILE} ", pa.array(base, pa.string()).take(names.indices), ends.take(owner), ""
-    )
-    owner_m, entities = _sorted_lists(mentions)
-    said = pc.binary_join_element_wise(
-        subject.take(owner_m),
-        f" {_MENTIONS} ",
-        iri_column(entities.dictionary).take(entities.indices),
-        ends.take(owner_m),
-        "",
-    )
-    return pc.binary_join_element_wise(head, _joined(files, owner, papers), _joined(said, owner_m, papers), tails, "")
+    # A file's statement names it without its folders.
+    files = pc.dictionary_encode(sources.flatten())
+    base = [_str(name.replace(chr(92), "/").rsplit("/", 1)[-1]) for name in files.dictionary.to_pylist()]
+    named = _per_list(subject, _SOURCE_FILE, sources, pa.array(base, pa.string()).take(files.indices), ends)
+    entities = pc.dictionary_encode(mentions.flatten())
+    said = _per_list(subject, _MENTIONS, mentions, iri_column(entities.dictionary).take(entities.indices), ends)
+    return pc.binary_join_element_wise(head, named, said, tails, "")
+
+
+def _per_list(
+    subject: pa.Array, predicate: str, lists: pa.ListArray, objects: pa.Array, end: pa.Array | str
+) -> pa.Array:
+    """A statement of ``subject predicate object`` for each value of each row's list (``objects``: the values'
+    object terms, flattened; ``end``: what closes a row's statements), a row's concatenated: one string per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    owner = pc.list_parent_indices(lists)
+    closing = end if isinstance(end, str) else end.take(owner)
+    lines = pc.binary_join_element_wise(subject.take(owner), f" {predicate} ", objects, closing, "")
+    return pc.binary_join(pa.ListArray.from_arrays(_offsets(lists), lines), "")
 
 
 #: An entity's listed values, in the order :func:`exograph.rdf.entity_text` states them, with their predicates.
@@ -228,12 +234,10 @@ def entity_column_text(
     label = _string_literals(labels)
     pieces: list[object] = [s, rdf_class, s, category, s, f" {_LABEL} ", label, _END, s, f" {_PREF} ", label, _END]
     for name, predicate in LISTED:
-        values = lists[name]
-        flat = values.flatten()
-        objects = iri_column(flat) if name == "xrefs" else _string_literals(flat)
-        owner = pc.list_parent_indices(values)
-        lines = pc.binary_join_element_wise(s.take(owner), f" {predicate} ", objects, _END, "")
-        pieces.append(pc.binary_join(pa.ListArray.from_arrays(_offsets(values), lines), ""))
+        flat = lists[name].flatten()
+        pieces.append(
+            _per_list(s, predicate, lists[name], iri_column(flat) if name == "xrefs" else _string_literals(flat), _END)
+        )
     normalised = pc.if_else(
         pc.is_valid(curies), f" {_NORMALISED} {_lit(True)}{_END}", f" {_NORMALISED} {_lit(False)}{_END}"
     )
@@ -248,22 +252,6 @@ def _string_literals(values: pa.Array) -> pa.Array:
 
     encoded = pc.dictionary_encode(values)
     return pa.array([_str(v) for v in encoded.dictionary.to_pylist()], pa.string()).take(encoded.indices)
-
-
-def _sorted_lists(lists: pa.ListArray) -> tuple[pa.Array, pa.DictionaryArray]:
-    """Each list's distinct values, sorted (byte order: Python's order of the strings), flattened: the list
-    each belongs to, and the values dictionary-encoded."""
-    import pyarrow as pa
-
-    owner, code, values = distinct_in_lists(lists)
-    return pa.array(owner), pa.DictionaryArray.from_arrays(pa.array(code.astype(np.int32)), values)
-
-
-def _joined(lines: pa.Array, owner: pa.Array, papers: int) -> pa.Array:
-    """Lines grouped by their owner (ascending, as given), concatenated: one string per owner, empty for none."""
-    import pyarrow.compute as pc
-
-    return pc.binary_join(lists_at(owner.to_numpy(), lines, papers), "")
 
 
 def text_blocks(text: pa.Array, size: int = 1 << 20) -> Iterator[bytes]:

@@ -33,6 +33,7 @@ __all__ = [
     "distinct_lists",
     "distinct_sorted",
     "fill_template",
+    "first_given",
     "key_crcs",
     "lists_at",
     "mix_buckets",
@@ -337,11 +338,17 @@ def union_in_order(lists: pa.ListArray | pa.ChunkedArray, owner: np.ndarray, own
         lists = lists.combine_chunks()
     flat = lists.flatten()
     of = owner[pc.list_parent_indices(lists).to_numpy()].astype(np.int64)
-    values, code = sorted_codes(flat)
-    _, first = np.unique(of * max(len(values), 1) + code, return_index=True)
+    chosen = first_given(of, sorted_codes(flat)[1])
+    return lists_at(of[chosen], flat.take(pa.array(chosen)), owners)
+
+
+def first_given(owner: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """The positions of each owner's distinct codes where first given, grouped by owner (ascending), each
+    owner's in the order given: the items ``dict.setdefault`` keeps, per owner."""
+    _, first = np.unique(owner.astype(np.int64) * (int(code.max(initial=0)) + 1) + code, return_index=True)
     first = np.sort(first)
-    by_owner = first[np.argsort(of[first], kind="stable")]
-    return lists_at(of[by_owner], flat.take(pa.array(by_owner)), owners)
+    chosen: np.ndarray = first[np.argsort(owner[first], kind="stable")]
+    return chosen
 
 
 def distinct_lists(lists: pa.ListArray | pa.ChunkedArray, owner: np.ndarray, owners: int) -> pa.ListArray:

@@ -41,10 +41,10 @@ from ..graph import warn_type_conflict
 from ..models import entity_key
 from ..plan import Chunk
 from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_names
-from ..tables import fill_template, run_starts, sorted_codes
+from ..tables import fill_template, first_given, lists_at, run_starts, sorted_codes
 from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
-__all__ = ["BulkPart", "read_bulk_concepts"]
+__all__ = ["STAND_IN_PMID", "BulkPart", "read_bulk_concepts"]
 
 _COLUMNS = ("pmid", "kind", "concept", "mentions", "resource")
 _READ = pacsv.ReadOptions(column_names=list(_COLUMNS), use_threads=False, block_size=8 << 20)
@@ -223,8 +223,7 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, mem
     part.entities = _entity_table(columns, keys, kept_entity, kept_record, rank, node_entity, node_record, chunk.index)
 
     # Each paper mentions its entities in row order, without counts (bulk rows have no offsets).
-    bounds = np.searchsorted(kept_paper, np.arange(len(starts) + 1))
-    part.papers = _paper_table(pmid.take(starts), first_lines, keys.take(kept_entity), bounds, path, chunk.index)
+    part.papers = _paper_table(pmid.take(starts), first_lines, kept_paper, keys.take(kept_entity), path, chunk.index)
     return part
 
 
@@ -250,25 +249,6 @@ def _codes(values: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
     return np.fromiter((vocabulary.setdefault(v, len(vocabulary)) for v in values), dtype=np.int64, count=len(values))
 
 
-def _grouped(owner: np.ndarray, value: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The values of items in order, grouped by owner (a stable sort), and each owner's offsets into them."""
-    by_owner = np.argsort(owner, kind="stable")
-    offsets = np.zeros(groups + 1, dtype=np.int32)
-    np.cumsum(np.bincount(owner, minlength=groups), out=offsets[1:])
-    return value[by_owner], offsets
-
-
-def _ordered_union(owner: np.ndarray, value: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each owner's distinct values in the order first given (what ``dict.setdefault`` in order keeps)."""
-    _, first = np.unique(owner * (int(value.max(initial=0)) + 1) + value, return_index=True)
-    first = np.sort(first)
-    return _grouped(owner[first], value[first], groups)
-
-
-def _list_column(values: pa.Array, offsets: np.ndarray) -> pa.Array:
-    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
-
-
 def _entity_table(
     records: _Columns,
     keys: pa.Array,
@@ -292,9 +272,9 @@ def _entity_table(
     _, name_first, name_count = np.unique(pair, return_index=True, return_counts=True)
     by_use = np.argsort(name_first, kind="stable")
     name_first, name_count = name_first[by_use], name_count[by_use]
-    name_owner = node_of[name_first]
-    named, name_offsets = _grouped(name_owner, record_name[kept_record[name_first]], nodes)
-    counts, _ = _grouped(name_owner, name_count, nodes)
+    grouped = np.argsort(node_of[name_first], kind="stable")
+    name_owner = node_of[name_first][grouped]
+    named = record_name[kept_record[name_first]][grouped]
     # The records folded into each node, each once, in the order first seen.
     _, fold_first = np.unique(kept_entity * max(len(records.key), 1) + kept_record, return_index=True)
     fold_first = np.sort(fold_first)
@@ -304,51 +284,62 @@ def _entity_table(
     alias_flat = _codes([a for aliases in records.aliases for a in aliases], alias_ids)
     lengths = alias_counts[fold_record]
     alias_start = (np.cumsum(alias_counts) - alias_counts)[fold_record]
-    taken = np.repeat(alias_start, lengths) + _within_runs(lengths)
-    aliases, alias_offsets = _ordered_union(np.repeat(fold_node, lengths), alias_flat[taken], nodes)
+    alias_node, alias = (
+        np.repeat(fold_node, lengths),
+        alias_flat[np.repeat(alias_start, lengths) + _within_runs(lengths)],
+    )
+    aliases = first_given(alias_node, alias)
     raw_ids: dict[str, int] = {}
     record_raw = _codes(records.raw_id, raw_ids)
     has_raw = np.fromiter(map(bool, records.raw_id), dtype=bool, count=len(records.raw_id))[fold_record]
-    raws, raw_offsets = _ordered_union(fold_node[has_raw], record_raw[fold_record][has_raw], nodes)
-    empty = _list_column(pa.array([], type=pa.string()), np.zeros(nodes + 1, dtype=np.int32))
+    raw_node, raw = fold_node[has_raw], record_raw[fold_record][has_raw]
+    raws = first_given(raw_node, raw)
+    empty = lists_at(np.zeros(0, dtype=np.int64), pa.array([], type=pa.string()), nodes)
     columns = {
         "key": keys.take(pa.array(node_entity)),
         "chunk": pa.array(np.full(nodes, chunk, dtype=np.int32)),
         "type": pa.array(records.type, type=pa.string()).take(pa.array(node_record)),
         "curie": pa.array(records.curie, type=pa.string()).take(pa.array(node_record)),
-        "names": _list_column(pa.array(list(name_ids), type=pa.string()).take(pa.array(named)), name_offsets),
-        "name_counts": _list_column(pa.array(counts, type=pa.int64()), name_offsets),
-        "aliases": _list_column(pa.array(list(alias_ids), type=pa.string()).take(pa.array(aliases)), alias_offsets),
-        "raw_ids": _list_column(pa.array(list(raw_ids), type=pa.string()).take(pa.array(raws)), raw_offsets),
+        "names": lists_at(name_owner, _strings(name_ids).take(pa.array(named)), nodes),
+        "name_counts": lists_at(name_owner, pa.array(name_count[grouped], type=pa.int64()), nodes),
+        "aliases": lists_at(alias_node[aliases], _strings(alias_ids).take(pa.array(alias[aliases])), nodes),
+        "raw_ids": lists_at(raw_node[raws], _strings(raw_ids).take(pa.array(raw[raws])), nodes),
     }
     return pa.table([columns.get(f.name, empty) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA)
 
 
 def _paper_table(
-    pmids: pa.Array, lines: np.ndarray, mentioned: pa.Array, bounds: np.ndarray, path: str, chunk: int
+    pmids: pa.Array, lines: np.ndarray, kept_paper: np.ndarray, mentioned: pa.Array, path: str, chunk: int
 ) -> pa.Table:
     """The chunk's papers as :data:`PAPER_SCHEMA` rows: each a PMID's paper record (:func:`bulk_paper`, as JSON),
-    mentioning its entities in row order."""
+    mentioning its entities in row order (``kept_paper``: the paper of each of ``mentioned``, ascending)."""
     papers = len(pmids)
     keys, texts = _paper_columns(pmids, lines, path)
+    every = np.arange(papers)
     columns = {
         "key": keys,
         "chunk": pa.array(np.full(papers, chunk, dtype=np.int32)),
-        "pos": pa.array(np.arange(papers, dtype=np.int32)),
+        "pos": pa.array(every.astype(np.int32)),
         "paper": texts,
-        "about": _list_column(pa.array([], type=pa.string()), np.zeros(papers + 1, dtype=np.int32)),
-        "mention_keys": _list_column(mentioned, bounds.astype(np.int32)),
-        "mention_counts": _list_column(pa.array(np.zeros(len(mentioned), dtype=np.int64)), bounds.astype(np.int32)),
+        "about": lists_at(np.zeros(0, dtype=np.int64), pa.array([], type=pa.string()), papers),
+        "mention_keys": lists_at(kept_paper, mentioned, papers),
+        "mention_counts": lists_at(kept_paper, pa.array(np.zeros(len(mentioned), dtype=np.int64)), papers),
         "spans": pa.array([""] * papers, type=pa.string()),
         "relations": pa.array([""] * papers, type=pa.string()),
-        "sources": _list_column(pa.array([path] * papers, type=pa.string()), np.arange(papers + 1, dtype=np.int32)),
+        "sources": lists_at(every, pa.array([path] * papers, type=pa.string()), papers),
         "bulk": pa.array(np.ones(papers, dtype=bool)),
     }
     return pa.table([columns[f.name] for f in PAPER_SCHEMA], schema=PAPER_SCHEMA)
 
 
-#: Stand-ins for a PMID and a line number, which a bulk paper's JSON is cut at to be filled in by columns.
-_PMID_MARK, _LINE_MARK = "9081726354453627189", 3141592653589793
+def _strings(vocabulary: dict[str, int]) -> pa.Array:
+    """A vocabulary's strings, in the order of their codes."""
+    return pa.array(list(vocabulary), type=pa.string())
+
+
+#: Stand-ins for a PMID and a line number: a bulk paper's JSON, key and statements are made for them by the code
+#: that owns them, and filled in by columns (:func:`exograph.tables.fill_template`).
+STAND_IN_PMID, _LINE_MARK = "9081726354453627189", 3141592653589793
 
 
 def _paper_columns(pmids: pa.Array, lines: np.ndarray, path: str) -> tuple[pa.Array, pa.Array]:
@@ -356,8 +347,8 @@ def _paper_columns(pmids: pa.Array, lines: np.ndarray, path: str) -> tuple[pa.Ar
     made by filling in what that very call gives for stand-ins; checked against it on the first and last
     paper, and made one by one should a stand-in also be part of the path."""
     numbers = pa.array([str(n) for n in lines.tolist()], type=pa.string())
-    model = bulk_paper(_PMID_MARK, path, _LINE_MARK)
-    values = {_PMID_MARK: pmids, str(_LINE_MARK): numbers}
+    model = bulk_paper(STAND_IN_PMID, path, _LINE_MARK)
+    values = {STAND_IN_PMID: pmids, str(_LINE_MARK): numbers}
     keys = fill_template(model.key, values, len(pmids))
     texts = fill_template(model.model_dump_json(), values, len(pmids))
     for row in sorted({0, len(pmids) - 1}) if len(pmids) else ():

@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 from ..rdf import NodeIris, paper_count_text
 from ..rdf_columns import entity_column_text, text_blocks
 from ..tables import (
-    distinct_in_lists,
     distinct_lists,
     distinct_sorted,
     lists_at,
@@ -112,13 +111,14 @@ class MergedEntities:
         names = _Names.of(rows, code, count)
         lists = {field: union_in_order(rows[field], code, count) for field in LIST_FIELDS}
         stated = {field: distinct_lists(rows[field], code, count) for field in LIST_FIELDS if field != "xrefs"}
-        stated |= {"xrefs": lists["xrefs"], "names": names.sorted(), "alt_labels": names.others(rows["aliases"], code)}
+        stated |= {"xrefs": lists["xrefs"], "names": names.sorted(), "alt_labels": names.others(stated["aliases"])}
+        in_use, counts = names.in_use()
         return cls(
             keys=keys,
             types=types,
             curies=curies,
-            names=names.in_use(),
-            name_counts=names.counts_in_use(),
+            names=in_use,
+            name_counts=counts,
             labels=names.labels(),
             lists=lists,
             stated=stated,
@@ -143,7 +143,8 @@ class MergedEntities:
 
 @dataclass
 class _Names:
-    """Each entity's distinct names (in entity, then name order) with how often they were used and where first."""
+    """Each entity's distinct names (in entity, then name order) with how often they were used and where first,
+    and which of them is its label."""
 
     values: pa.Array
     owner: np.ndarray
@@ -151,6 +152,8 @@ class _Names:
     totals: np.ndarray
     first_use: np.ndarray
     entities: int
+    #: Each entity's label, as a position among the distinct names: the most used, ties to the first sorted.
+    best: np.ndarray
 
     @classmethod
     def of(cls, rows: pa.Table, code: np.ndarray, entities: int) -> _Names:
@@ -164,39 +167,33 @@ class _Names:
         starts = run_starts(pair[order])
         distinct = pair[order][starts]
         totals = np.add.reduceat(used[order], starts) if len(starts) else used[:0]
-        return cls(values, distinct // width, distinct % width, totals, order[starts], entities)
+        of, named = distinct // width, distinct % width
+        best = np.lexsort((named, -totals, of))
+        return cls(values, of, named, totals, order[starts], entities, best[run_starts(of[best])])
 
     def sorted(self) -> pa.ListArray:
         """Each entity's names, sorted."""
         return lists_at(self.owner, self.values.take(pa.array(self.name)), self.entities)
 
-    def in_use(self) -> pa.ListArray:
-        """Each entity's names, in the order first used."""
+    def in_use(self) -> tuple[pa.ListArray, pa.ListArray]:
+        """Each entity's names in the order first used, and how often each was used."""
         order = np.lexsort((self.first_use, self.owner))
-        return lists_at(self.owner[order], self.values.take(pa.array(self.name[order])), self.entities)
-
-    def counts_in_use(self) -> pa.ListArray:
-        """How often each of :meth:`in_use` was used."""
-        order = np.lexsort((self.first_use, self.owner))
-        return lists_at(self.owner[order], pa.array(self.totals[order], pa.int64()), self.entities)
-
-    def _best(self) -> np.ndarray:
-        best = np.lexsort((self.name, -self.totals, self.owner))
-        chosen: np.ndarray = best[run_starts(self.owner[best])]
-        return chosen
+        owner = self.owner[order]
+        names = lists_at(owner, self.values.take(pa.array(self.name[order])), self.entities)
+        return names, lists_at(owner, pa.array(self.totals[order], pa.int64()), self.entities)
 
     def labels(self) -> pa.Array:
-        """Each entity's most used name, ties to the first in sorted order (:attr:`EntityNode.label`)."""
-        return self.values.take(pa.array(self.name[self._best()]))
+        """Each entity's label (:attr:`EntityNode.label`)."""
+        return self.values.take(pa.array(self.name[self.best]))
 
-    def others(self, aliases: pa.ChunkedArray, code: np.ndarray) -> pa.ListArray:
-        """Each entity's names and aliases but its label, sorted (:attr:`EntityNode.alt_labels`)."""
-        alias_of, alias, alias_values = distinct_in_lists(aliases, code)
-        every = pa.concat_arrays([self.values.take(pa.array(self.name)), alias_values.take(pa.array(alias))])
+    def others(self, aliases: pa.ListArray) -> pa.ListArray:
+        """Each entity's names and aliases (``aliases``: each entity's) but its label, sorted
+        (:attr:`EntityNode.alt_labels`)."""
+        alias_of = pc.list_parent_indices(aliases).to_numpy().astype(np.int64)
+        every = pa.concat_arrays([self.values.take(pa.array(self.name)), aliases.flatten()])
         values, every_code = sorted_codes(every)
-        best = self._best()
         label = np.zeros(self.entities, dtype=np.int64)
-        label[self.owner[best]] = every_code[best]
+        label[self.owner[self.best]] = every_code[self.best]
         width = max(len(values), 1)
         pairs = distinct_sorted(np.concatenate([self.owner, alias_of]) * width + every_code)
         pairs = pairs[pairs % width != label[pairs // width]]

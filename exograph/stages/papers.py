@@ -47,6 +47,7 @@ from ..tables import (
 )
 from ..writers.shards import write_shard_blocks
 from . import Layout, TaskReport
+from .bulk import STAND_IN_PMID
 from .read import RELATIONS, SPANS
 from .schemas import AGENT_SCHEMA, COUNT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
 
@@ -184,8 +185,6 @@ def _bulk_rows(table: pa.Table, grouped: set[str]) -> pa.Array:
     return pa.array(~mixed[code])
 
 
-#: The stand-in PMID of the bulk paper that bulk papers' statements are filled in from.
-_PMID_MARK = "9081726354453627189"
 #: Bulk papers whose statements are made together.
 _SLICE = 4096
 
@@ -223,8 +222,8 @@ class BulkPapers:
         """The papers' statements, as UTF-8 blocks, made a slice of papers at a time (a bucket's text at once
         would hold several times its size in intermediate columns); the direct triples their relations state
         go to ``direct``."""
-        model = bulk_paper(_PMID_MARK, "", 1)
-        prefix, _, suffix = model.key.partition(_PMID_MARK)
+        model = bulk_paper(STAND_IN_PMID, "", 1)
+        prefix, _, suffix = model.key.partition(STAND_IN_PMID)
         node = PaperNode(model, (), {}, (), (), ())
         keys = self.keys.to_pylist()
         for start in range(0, len(keys), _SLICE):
@@ -237,7 +236,7 @@ class BulkPapers:
             chosen = self.keys.slice(start, _SLICE)
             pmids = pc.utf8_slice_codeunits(chosen, len(prefix), -len(suffix) if suffix else sys.maxsize)
             sources, mentions = self.sources.slice(start, _SLICE), self.mentions.slice(start, _SLICE)
-            yield from text_blocks(paper_column_text(node, _PMID_MARK, pmids, sources, mentions, pa.array(tails)))
+            yield from text_blocks(paper_column_text(node, STAND_IN_PMID, pmids, sources, mentions, pa.array(tails)))
 
     def links(self) -> pa.Table:
         """(entity, paper) of every entity each paper mentions."""
