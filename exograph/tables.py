@@ -29,6 +29,7 @@ __all__ = [
     "bucket_order",
     "bucket_rows",
     "bucket_rows_by",
+    "column_residues",
     "distinct_in_lists",
     "distinct_lists",
     "distinct_sorted",
@@ -78,18 +79,38 @@ def bucket_rows_by(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) 
 def mix_buckets(crcs: Sequence[np.ndarray], buckets: int) -> np.ndarray:
     """The bucket of every row from the CRC-32s of its key columns (:func:`key_crcs`, one array per column):
     what :func:`bucket_rows_by` gives for those columns, for callers that hold keys as codes into a list of
-    distinct keys and so hash each key once."""
+    distinct keys and so hash each key once.
+
+    A row's bucket is the sum, modulo ``buckets``, of each key's share for its column
+    (:func:`column_residues`), so a caller that holds keys as codes computes the shares once per distinct
+    key and adds them per row.
+    """
     rows = len(crcs[0]) if crcs else 0
     if buckets == 1 or rows == 0:
         return np.zeros(rows, dtype=np.int64)
-    if len(crcs) == 1:
-        return (crcs[0] % np.uint64(buckets)).astype(np.int64)
-    combined = np.zeros(rows, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # wrapping arithmetic is the point: a 64-bit mix of the keys' CRCs
-        for column in crcs:
-            combined = combined * np.uint64(0x9E3779B97F4A7C15) + column
-    combined ^= combined >> np.uint64(29)
-    out: np.ndarray = (combined % np.uint64(buckets)).astype(np.int64)
+    total = np.zeros(rows, dtype=np.int64)
+    for column, values in enumerate(crcs):
+        total += column_residues(values, column, buckets)
+    out: np.ndarray = total % buckets
+    return out
+
+
+#: Odd 64-bit multipliers that mix a key's CRC for its column after the first (which is its CRC as it is).
+_COLUMN_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
+
+def column_residues(crcs: np.ndarray, column: int, buckets: int) -> np.ndarray:
+    """Each key's share of a row's bucket when it is the row's ``column``-th key (see :func:`mix_buckets`).
+
+    The first column's share is its CRC modulo ``buckets``, so one column alone buckets as :func:`bucket_of`.
+    Each later column's CRC is first mixed (the high half of a wrapping 64-bit product), so the rows that
+    share one key are spread over every bucket by the others.
+    """
+    if column == 0:
+        return (crcs % np.uint64(buckets)).astype(np.int64)
+    with np.errstate(over="ignore"):  # wrapping arithmetic is the point
+        mixed = (crcs * np.uint64(_COLUMN_MIX[(column - 1) % len(_COLUMN_MIX)])) >> np.uint64(32)
+    out: np.ndarray = (mixed % np.uint64(buckets)).astype(np.int64)
     return out
 
 

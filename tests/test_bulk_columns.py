@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from exograph.plan import Chunk, read_chunk
 from exograph.stages.bulk import ConceptMemo, read_bulk_concepts
-from exograph.stages.read import paper_tables
+from exograph.stages.bulk_relations import EndMemo, read_bulk_relations
+from exograph.stages.read import RELATIONS, paper_tables
 from exograph.stages.schemas import entity_table
 
 # Types the reader maps (in PubTator3's spellings), one it does not, and ids that normalise, warn, are
@@ -124,3 +125,86 @@ def test_other_chunks_go_row_by_row(tmp_path: Path) -> None:
     assert read_bulk_concepts(Chunk(str(piece), "pubtator", label="in.gz")) is None
     assert read_bulk_concepts(Chunk(str(piece), "pubtator3-bulk")) is None  # a whole small file: read as a file
     assert read_bulk_concepts(Chunk(str(tmp_path / "gone.tsv"), "pubtator3-bulk", label="in.gz")) is None
+
+
+# -- relation rows --------------------------------------------------------------------------------------------
+# Ends that map, that have no usable id (a type exograph does not map, an empty id), whose id handling warns,
+# and relation types JSON writes as they are or escapes.
+_END = st.sampled_from(
+    [
+        *("Gene|7157", "Disease|MESH:D009369", "Chemical|MESH:D000001", "Species|9606", "Gene|672;675"),
+        *("Weird|1", "Disease|", "Disease|FOO:12", "Chemical|-", "Variant|rs113488022", "Gene|caf\u00e9"),
+    ]
+)
+_RELATION_TYPE = st.sampled_from(["Association", "Positive_Correlation", "Bind", 'say "x"', "back\\slash", "tab\u2028"])
+
+
+@st.composite
+def _relation_rows(draw: Any) -> list[str]:
+    rows = []
+    for number in range(draw(st.integers(1, 6))):
+        for _ in range(draw(st.integers(1, 4))):
+            rows.append(f"{500 + number}\t{draw(_RELATION_TYPE)}\t{draw(_END)}\t{draw(_END)}")
+    return rows
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    chunks=st.lists(_relation_rows(), min_size=1, max_size=3), first_line=st.integers(1, 10_000), size=st.integers(1, 6)
+)
+def test_relation_columns_give_the_row_by_row_records(
+    tmp_path: Path, chunks: list[list[str]], first_line: int, size: int
+) -> None:
+    """Relation chunks read by columns (one process, sharing and overflowing what it remembers) give the
+    paper rows of the row-by-row read; a chunk with a warning, or a value JSON escapes, goes row by row."""
+    memo = EndMemo(size)
+    for number, rows in enumerate(chunks):
+        piece = tmp_path / f"piece-{number:05d}.tsv"
+        piece.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        chunk = Chunk(str(piece), "pubtator3-bulk", index=number, first_line=first_line, label="relation2pubtator3.gz")
+        assert read_bulk_concepts(chunk) is None
+        columns = read_bulk_relations(chunk, memo)
+        graph, report = read_chunk(chunk)
+        assert not report.failures
+        escaped = any(mark in row for row in rows for mark in ('"', "\\", "\u2028"))
+        if graph.diagnostics.items or escaped:
+            assert columns is None
+            continue
+        assert columns is not None
+        papers, several_ids = paper_tables(chunk.index, list(graph.papers.values()))
+        assert columns.papers.to_pylist() == papers.to_pylist()
+        assert columns.papers.equals(papers)
+        assert not len(several_ids)
+        assert not graph.entities and not len(columns.entities)
+        assert not columns.diagnostics.items
+        assert len(memo.ids) <= size
+
+
+def test_plain_relation_rows_are_read_by_columns(tmp_path: Path) -> None:
+    rows = "7\tBind\tGene|7157\tChemical|MESH:D000001\n7\tAssociation\tGene|7157\tDisease|MESH:D009369\n"
+    piece = tmp_path / "piece-00000.tsv"
+    piece.write_text(rows + "8\tBind\tGene|672\tGene|7157\n", encoding="utf-8")
+    chunk = Chunk(str(piece), "pubtator3-bulk", index=2, first_line=40, label="relation2pubtator3.gz")
+    columns = read_bulk_relations(chunk, EndMemo())
+    assert columns is not None
+    graph, _ = read_chunk(chunk)
+    assert columns.papers.equals(paper_tables(chunk.index, list(graph.papers.values()))[0])
+    assert [len(RELATIONS.validate_json(text)) for text in columns.papers["relations"].to_pylist()] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"1\tGene\t7157\tTP53\tX\n", "concept rows"),
+        (b"1\tBind\tGene|7157\tGene|672\n2\tBind\tGene|7157\n", "a row of three fields"),
+        (b"1\tBind\tGene|7157\tGene672\n", "an end without a type"),
+        (b"1\tBind\tGene|7157\tGene|672\n2\tBind\tGene|7157\tGene|672\n1\tBind\tGene|1\tGene|2\n", "two runs"),
+        (b"1\tBind\tGene|7157\tGene|672\r\n", "a carriage return"),
+        (b"1\tBind\tGene|7157\tGene|caf\xe9\n", "bytes that are not UTF-8"),
+        (b"1\tBind\tWeird|7157\tGene|672\n", "an end of a type exograph does not map"),
+    ],
+)
+def test_anything_but_plain_relation_rows_goes_row_by_row(tmp_path: Path, data: bytes, why: str) -> None:
+    piece = tmp_path / "piece-00000.tsv"
+    piece.write_bytes(data)
+    assert read_bulk_relations(Chunk(str(piece), "pubtator3-bulk", label="in.gz"), EndMemo()) is None, why

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exograph.stages.cooccur import _keys_and_codes
+from exograph.stages.cooccur import _grouped, _keys_and_codes
 from exograph.stages.papers import _pairs
 from exograph.stages.schemas import LINK_SCHEMA
 from exograph.tables import bucket_rows_by, sorted_codes
@@ -60,3 +61,14 @@ def test_pair_rows_decode_as_sorted_codes_of_their_keys(vocabulary: list[str], d
     expected_keys, expected_codes = sorted_codes(pa.array([vocabulary[p] for p in positions], pa.string()))
     assert keys.to_pylist() == expected_keys.to_pylist()
     assert codes.tolist() == expected_codes.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, (1 << 62) - 1) | st.integers(0, 5), max_size=40))
+def test_grouped_orders_rows_by_value(values: list[int]) -> None:
+    """Rows by value, whether value and row position fit in one 64-bit integer or not."""
+    array = np.array(values, dtype=np.int64)
+    rows, ordered = _grouped(array)
+    assert sorted(rows.tolist()) == list(range(len(values)))
+    assert ordered.tolist() == sorted(values)
+    assert array[rows].tolist() == ordered.tolist()

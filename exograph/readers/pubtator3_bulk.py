@@ -41,6 +41,7 @@ __all__ = [
     "looks_like_pubtator3_bulk",
     "parse_pubtator3_bulk",
     "read_pubtator3_bulk",
+    "relation_end",
 ]
 
 _CONCEPT: Final = re.compile(rb"^\d+\t[A-Za-z_ ]+\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\r?$")
@@ -201,10 +202,8 @@ def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Rel
     _, rtype, first, second = fields
     ends: list[str] = []
     for end in (first, second):
-        kind, _, concept = end.partition("|")
-        etype = ENTITY_TYPE_OF.get(kind.replace("_", "").casefold())
-        curies = annotation_curies(etype, concept, diag=diag, path=path, line=line) if etype else [None]
-        if etype is None or not curies or curies[0] is None:
+        curie = relation_end(end, path, line, diag)
+        if curie is None:
             diag.warn(
                 "relation-unknown-entity",
                 f"{rtype} relation names {end!r}, which has no usable id; not imported",
@@ -212,5 +211,16 @@ def _relation(fields: list[str], path: str, line: int, diag: Diagnostics) -> Rel
                 line=line,
             )
             return None
-        ends.append(curies[0])
+        ends.append(curie)
     return Relation(type=rtype, subject=ends[0], object=ends[1])
+
+
+def relation_end(end: str, path: str, line: int, diag: Diagnostics) -> str | None:
+    """The node id of one end of a relation row (``Type|ConceptID``), or None when it has no usable id (the
+    caller warns); the id handling's own warnings go to ``diag`` with ``line``."""
+    kind, _, concept = end.partition("|")
+    etype = ENTITY_TYPE_OF.get(kind.replace("_", "").casefold())
+    if etype is None:
+        return None
+    curies = annotation_curies(etype, concept, diag=diag, path=path, line=line)
+    return curies[0] if curies else None

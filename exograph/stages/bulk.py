@@ -44,7 +44,7 @@ from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_ent
 from ..tables import fill_template, first_given, lists_at, run_starts, sorted_codes
 from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
-__all__ = ["STAND_IN_PMID", "BulkPart", "read_bulk_concepts"]
+__all__ = ["STAND_IN_PMID", "BulkPart", "paper_table", "plain_rows", "pmid_runs", "read_bulk_concepts"]
 
 _COLUMNS = ("pmid", "kind", "concept", "mentions", "resource")
 _READ = pacsv.ReadOptions(column_names=list(_COLUMNS), use_threads=False, block_size=8 << 20)
@@ -119,6 +119,23 @@ class BulkPart:
 def read_bulk_concepts(chunk: Chunk, memo: ConceptMemo | None = None) -> BulkPart | None:
     """The chunk's papers and entities, or None when it is not a chunk of plain bulk concept rows (``memo``:
     what earlier chunks taught, this process's unless told)."""
+    data = plain_rows(chunk)
+    if data is None or data[: data.find(b"\n")].count(b"\t") != len(_COLUMNS) - 1:
+        return None  # not a concept row (a relation chunk, say): not worth parsing
+    try:
+        table = pacsv.read_csv(pa.py_buffer(data), _READ, _PARSE, _CONVERT)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # a row of another shape, or bytes that are not UTF-8
+    grouped = pmid_runs(table["pmid"])
+    if grouped is None:
+        return None
+    pmid, starts = grouped
+    return _part(chunk, table, pmid, starts, _MEMO if memo is None else memo)
+
+
+def plain_rows(chunk: Chunk) -> bytes | None:
+    """The bytes of a chunk of a bulk file that a columnar path may take, or None: a chunk cut from a large
+    file (a whole small file is read as a file), not compressed, without empty lines or carriage returns."""
     if chunk.format != FORMAT or (chunk.label is None and chunk.end is None):
         return None
     try:
@@ -129,18 +146,18 @@ def read_bulk_concepts(chunk: Chunk, memo: ConceptMemo | None = None) -> BulkPar
         return None
     if not data or data.startswith((b"\n", b"\x1f\x8b")) or b"\n\n" in data or b"\r" in data:
         return None
-    try:
-        table = pacsv.read_csv(pa.py_buffer(data), _READ, _PARSE, _CONVERT)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # a row of another shape, or bytes that are not UTF-8
-    pmid = table["pmid"].combine_chunks()
+    return data
+
+
+def pmid_runs(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
+    """The PMID column and where each PMID's run of rows starts, or None unless every PMID is ASCII digits
+    and has one run (a PMID in two places is two records of one paper, which the row-by-row read merges)."""
+    pmid = column.combine_chunks()
     if not pc.all(pc.match_substring_regex(pmid, r"^[0-9]+$")).as_py():
         return None
     distinct, code = sorted_codes(pmid)
     starts = run_starts(code)
-    if len(starts) != len(distinct):
-        return None  # a PMID in two places: the row-by-row read merges the two papers
-    return _part(chunk, table, pmid, starts, _MEMO if memo is None else memo)
+    return (pmid, starts) if len(starts) == len(distinct) else None
 
 
 def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, memo: ConceptMemo) -> BulkPart:
@@ -223,7 +240,7 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, mem
     part.entities = _entity_table(columns, keys, kept_entity, kept_record, rank, node_entity, node_record, chunk.index)
 
     # Each paper mentions its entities in row order, without counts (bulk rows have no offsets).
-    part.papers = _paper_table(pmid.take(starts), first_lines, kept_paper, keys.take(kept_entity), path, chunk.index)
+    part.papers = paper_table(pmid.take(starts), first_lines, kept_paper, keys.take(kept_entity), path, chunk.index)
     return part
 
 
@@ -308,11 +325,18 @@ def _entity_table(
     return pa.table([columns.get(f.name, empty) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA)
 
 
-def _paper_table(
-    pmids: pa.Array, lines: np.ndarray, kept_paper: np.ndarray, mentioned: pa.Array, path: str, chunk: int
+def paper_table(
+    pmids: pa.Array,
+    lines: np.ndarray,
+    kept_paper: np.ndarray,
+    mentioned: pa.Array,
+    path: str,
+    chunk: int,
+    relations: pa.Array | None = None,
 ) -> pa.Table:
     """The chunk's papers as :data:`PAPER_SCHEMA` rows: each a PMID's paper record (:func:`bulk_paper`, as JSON),
-    mentioning its entities in row order (``kept_paper``: the paper of each of ``mentioned``, ascending)."""
+    mentioning its entities in row order (``kept_paper``: the paper of each of ``mentioned``, ascending), with
+    its relations (as JSON, or "" for none)."""
     papers = len(pmids)
     keys, texts = _paper_columns(pmids, lines, path)
     every = np.arange(papers)
@@ -325,7 +349,7 @@ def _paper_table(
         "mention_keys": lists_at(kept_paper, mentioned, papers),
         "mention_counts": lists_at(kept_paper, pa.array(np.zeros(len(mentioned), dtype=np.int64)), papers),
         "spans": pa.array([""] * papers, type=pa.string()),
-        "relations": pa.array([""] * papers, type=pa.string()),
+        "relations": pa.array([""] * papers, type=pa.string()) if relations is None else relations,
         "sources": lists_at(every, pa.array([path] * papers, type=pa.string()), papers),
         "bulk": pa.array(np.ones(papers, dtype=bool)),
     }

@@ -50,8 +50,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
     targets, b_code = _keys_and_codes(pairs["b"], vocabulary)
     pair = a_code * max(len(targets), 1) + b_code
-    rows = np.argsort(pair, kind="stable")
-    pair_of_row = pair[rows]
+    rows, pair_of_row = _grouped(pair)
     first = run_starts(pair_of_row)
     shared = np.diff(np.append(first, len(rows)))
     source, target = a_code[rows[first]], b_code[rows[first]]
@@ -93,6 +92,25 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     report = TaskReport(tested=len(a))
     report.counts["candidates"] = len(keep)
     return report
+
+
+def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' positions ordered by value, and the values in that order.
+
+    When a value and a row's position fit in 64 bits together (they do unless a bucket holds trillions of
+    pairs or billions of rows), the two are sorted as one unsigned integer: a plain sort of integers, which
+    NumPy vectorises, is about twice as fast as an arg-sort of the values. Rows of one value come in any order.
+    """
+    rows = len(values)
+    row_bits = max(rows - 1, 1).bit_length()
+    value_bits = int(values.max()).bit_length() if rows else 0
+    if value_bits + row_bits > 64:
+        order: np.ndarray = np.argsort(values)
+        return order, values[order]
+    packed = (values.astype(np.uint64) << np.uint64(row_bits)) | np.arange(rows, dtype=np.uint64)
+    packed.sort()
+    ordered = (packed >> np.uint64(row_bits)).astype(np.int64)
+    return (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64), ordered
 
 
 def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:

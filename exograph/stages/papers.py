@@ -33,9 +33,9 @@ from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import (
     bucket_of,
     bucket_order,
+    column_residues,
     distinct_lists,
     key_crcs,
-    mix_buckets,
     positions_in,
     read_bucket,
     sorted_codes,
@@ -275,15 +275,15 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
         targets.append(b)
         shared.append(p)
     a, b, p = np.concatenate(sources), np.concatenate(targets), np.concatenate(shared)
+    # Each row's bucket as mix_buckets gives it for the two keys, from each key's two shares computed once.
     crcs = key_crcs(names.to_pylist())
-    bucket = mix_buckets([crcs[a], crcs[b]], buckets)
+    first, second = (column_residues(crcs, column, buckets).astype(np.int32) for column in (0, 1))
+    bucket = first[a] + second[b]
+    bucket -= np.int32(buckets) * (bucket >= buckets)
     order = bucket_order(bucket, buckets)
+    vocabulary = position.astype(np.int32)
     table = pa.table(
-        {
-            "a": position[a[order]].astype(np.int32),
-            "b": position[b[order]].astype(np.int32),
-            "paper": paper_keys.take(pa.array(p[order])),
-        }
+        {"a": vocabulary[a[order]], "b": vocabulary[b[order]], "paper": paper_keys.take(pa.array(p[order]))}
     )
     return PairRows(table.cast(PAIR_SCHEMA), bucket[order])
 
@@ -306,18 +306,21 @@ def _per_paper_product(
     left: np.ndarray, right: np.ndarray, paper: np.ndarray, papers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For link rows ``left`` and ``right`` (positions), every (left row, right row) of one paper, and the
-    paper: the join on the paper, done by arithmetic on each paper's run of rows once sorted by paper."""
+    paper: the join on the paper, done by arithmetic on each paper's run of rows once sorted by paper.
+
+    The rows come paper by paper, each left row with every right row of its paper in turn; they are made by
+    repeating runs (each left row as often as its paper has right rows), not by dividing a running index,
+    as this is the plan's largest table.
+    """
     left = left[np.argsort(paper[left], kind="stable")]
     right = right[np.argsort(paper[right], kind="stable")]
-    in_left = np.bincount(paper[left], minlength=papers)
     in_right = np.bincount(paper[right], minlength=papers)
-    left_start = np.cumsum(in_left) - in_left
     right_start = np.cumsum(in_right) - in_right
-    products = in_left * in_right
-    total = int(products.sum())
-    of = np.repeat(np.arange(papers), products)
-    within = np.arange(total) - np.repeat(np.cumsum(products) - products, products)
-    width = in_right[of]
-    a = left[left_start[of] + within // width] if total else left[:0]
-    b = right[right_start[of] + within % width] if total else right[:0]
+    of_left = paper[left]
+    repeats = in_right[of_left]
+    a = np.repeat(left, repeats)
+    of = np.repeat(of_left, repeats)
+    # Right row of output row i: its left row's paper's run start, plus i less where that left row's block starts.
+    shift = right_start[of_left] - (np.cumsum(repeats) - repeats)
+    b = right[np.repeat(shift, repeats) + np.arange(len(a))]
     return a, b, of

@@ -2,8 +2,8 @@
 
 The chunk is read exactly as the in-memory build reads it (:func:`exograph.plan.read_chunk`:
 same readers, same id handling, same merging of a paper's records within the
-chunk), or, for a chunk of PubTator3 bulk concept rows, by columns to the same
-records (:mod:`exograph.stages.bulk`); then its papers and entities are written
+chunk), or, for a chunk of PubTator3 bulk concept or relation rows, by columns to
+the same records (:mod:`exograph.stages.bulk`, :mod:`exograph.stages.bulk_relations`); then its papers and entities are written
 as partial records, each to the bucket of its key, for the stages that merge
 them across chunks.
 """
@@ -21,6 +21,7 @@ from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import write_buckets, write_table
 from . import Layout, TaskReport
 from .bulk import read_bulk_concepts
+from .bulk_relations import read_bulk_relations
 from .schemas import IDS_SCHEMA, PAPER_SCHEMA, entity_table
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def failure_record(exc: InputError) -> dict[str, Any]:
 
 def read_task(layout: Layout, chunk: Chunk) -> TaskReport:
     """Read one chunk and write its paper, entity and id tables (every bucket gets a file, maybe empty)."""
-    bulk = read_bulk_concepts(chunk)
+    bulk = read_bulk_concepts(chunk) or read_bulk_relations(chunk)
     if bulk is not None:
         report = TaskReport(papers=len(bulk.papers))
         report.diagnostics = [d.model_dump() for d in bulk.diagnostics.items]
