@@ -76,7 +76,8 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     papers = pairs["paper"].take(pa.array(rows[members])).combine_chunks()
     # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
     owner = np.repeat(np.arange(len(keep)), sizes)
-    papers = papers.take(pa.array(np.lexsort((sorted_codes(papers)[1], owner))))
+    distinct, code = sorted_codes(papers)
+    papers = papers.take(pa.array(_grouped(owner * max(len(distinct), 1) + code)[0]))
     chosen = pa.table(
         {
             "a": sources.take(pa.array(source[keep])),
