@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, get_args
 
 from .errors import ExographError, InputError
+from .memory import RESIDENT_KEEP, keep_freed_memory, release_memory
 from .models import Diagnostic
 from .stages import Layout, TaskReport
 from .textio import file_digest
@@ -187,7 +188,7 @@ def run_plan(
     tested = sum(r.tested for r in run("pairs", pairs_task, range(layout.pair_buckets), layout=layout))
     started = time.perf_counter()
     adjust(layout, tested)
-    _release_memory()  # the driver's largest step: what it held goes back before the next stage starts
+    release_memory()  # the driver's largest step: what it held goes back before the next stage starts
     result.timings["adjust"] = time.perf_counter() - started
     run("cooccurrence", cooccurrence_task, range(layout.pair_buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)
@@ -260,9 +261,11 @@ def _stage(
 
 def _run_task(function: Callable[[Layout, T], TaskReport], layout: Layout, item: T) -> TaskReport:
     """One task, with the cyclic garbage collector paused: a task makes millions of small objects and frees
-    them together at its end, and a worker process (Dask's) would otherwise scan them again and again."""
+    them together at its end, and a worker process (Dask's) would otherwise scan them again and again. Freed
+    memory is kept for the next task unless the process holds much of it (:mod:`exograph.memory`)."""
     import gc
 
+    keep_freed_memory()
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -270,31 +273,7 @@ def _run_task(function: Callable[[Layout, T], TaskReport], layout: Layout, item:
     finally:
         if enabled:
             gc.enable()
-        _release_memory()
-
-
-def _release_memory() -> None:
-    """Give the memory a finished task freed back to the system. A worker process runs task after task, and
-    Arrow's allocator and C's malloc keep freed pages for reuse, so without this a worker's resident size
-    stays at the largest task it has run, and the tasks of the next stage start on top of it."""
-    import sys
-
-    if "pyarrow" in sys.modules:
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    function = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    return cast("Callable[[int], int] | None", function)
+        release_memory(above=RESIDENT_KEEP)
 
 
 def _input_error(record: dict[str, Any]) -> InputError:
