@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from .diagnostics import Diagnostics
 from .errors import InputError
@@ -23,6 +23,9 @@ from .graph import KnowledgeGraph
 from .models import Paper
 from .readers import InputFormat, guess_format, read_papers
 from .textio import STDIN
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "CHUNK_BYTES",
@@ -188,13 +191,21 @@ def _spill(
                     if block:
                         continue
                     break
-                lines, starts, last = _document_starts(data, previous)
-                if written + len(data) < chunk_bytes and documents + starts <= chunk_documents:
-                    out.write(data)
-                    written += len(data)
-                    documents += starts
-                    line += lines
-                    previous = last
+                found = _line_documents(data, previous)
+                if found is not None:
+                    begin, starts, new, previous = 0, found.starts, found.new, found.last
+                    while (cut := found.cut(begin, written, documents, chunk_bytes, chunk_documents)) is not None:
+                        out.write(data[starts[begin] : starts[cut]])
+                        line += cut - begin
+                        out.close()
+                        yield Path(out.name), piece_first
+                        number += 1
+                        out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
+                        piece_first, written, documents, begin = line + 1, 0, 0, cut
+                    out.write(data[starts[begin] :])
+                    written += len(data) - int(starts[begin])
+                    documents += int(new[begin:].sum())
+                    line += len(starts) - begin
                     continue
                 for raw in _lines(data):
                     line += 1
@@ -231,28 +242,62 @@ def _lines(data: bytes) -> Iterator[bytes]:
         yield last
 
 
-def _document_starts(data: bytes, previous: bytes) -> tuple[int, int, bytes]:
-    """How many lines ``data`` holds, how many of them start a new document (a PMID other than the line
-    before's; ``previous`` is the key of the line before ``data``), and the last line's key.
+class _LineDocuments(NamedTuple):
+    """A block of bulk rows: where each line starts, whether it starts a new document (a PMID other than the
+    line before's), and the last line's PMID."""
 
-    Vectorised, as this runs on every byte of a bulk file: each line's first bytes up to a tab or line end
-    are compared with the line before's. Keys longer than the window compare by their first bytes only,
-    which can only undercount documents in malformed input.
+    starts: np.ndarray
+    new: np.ndarray
+    before: np.ndarray  # documents started before each line
+    last: bytes
+
+    def cut(self, begin: int, written: int, documents: int, chunk_bytes: int, chunk_documents: int) -> int | None:
+        """The first line at or after ``begin`` where a piece holding ``written`` bytes and ``documents``
+        documents at ``begin`` must end (a new document once the piece is full), or None."""
+        import numpy as np
+
+        before = self.before
+        full_at = min(
+            int(np.searchsorted(self.starts, chunk_bytes - written + self.starts[begin], side="left")),
+            int(np.searchsorted(before, chunk_documents - documents + before[begin], side="left")),
+        )
+        opening = np.flatnonzero(self.new[max(begin, full_at) :])
+        return max(begin, full_at) + int(opening[0]) if len(opening) else None
+
+
+#: PMIDs the vectorised spill compares are shorter than this (a block with a longer one goes line by line).
+_KEY_BYTES: Final = 16
+
+
+def _line_documents(data: bytes, previous: bytes) -> _LineDocuments | None:
+    """Where each line of ``data`` starts and whether it starts a new document (``previous``: the PMID of the
+    line before ``data``), or None for a block the line-by-line pass must take (a carriage return, a PMID
+    of 16 bytes or more).
+
+    Vectorised, as this runs on every byte of a bulk file: each line's PMID is what comes before its first tab
+    (or its end), compared with the line before's as its length and two 64-bit words.
     """
     import numpy as np
 
-    width = 24
+    if b"\r" in data:
+        return None
     raw = np.frombuffer(data, dtype=np.uint8)
-    starts = np.flatnonzero(raw == 10) + 1
-    starts = np.concatenate(([0], starts[starts < len(raw)]))
-    padded = np.concatenate((raw, np.full(width, 10, dtype=np.uint8)))
-    windows = padded[starts[:, None] + np.arange(width)]
-    ended = np.logical_or.accumulate((windows == 9) | (windows == 10) | (windows == 13), axis=1)
-    windows[ended] = 0
-    documents = int(np.count_nonzero(np.any(windows[1:] != windows[:-1], axis=1)))
-    first = _key(data)
-    last = _key(data[int(starts[-1]) :])
-    return len(starts), documents + (first != previous), last
+    breaks = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], breaks[breaks < len(raw) - 1] + 1))
+    # Each line's first bytes (the end of the data reads as line ends); its PMID ends at the first tab or end.
+    padded = np.concatenate((raw, np.full(_KEY_BYTES, 10, dtype=np.uint8)))
+    windows = padded[starts[:, None] + np.arange(_KEY_BYTES)]
+    stop = (windows == 9) | (windows == 10)
+    if not stop.any(axis=1).all():
+        return None
+    length = stop.argmax(axis=1)
+    windows[np.arange(_KEY_BYTES) >= length[:, None]] = 0
+    words = windows.view(np.uint64)
+    new = np.empty(len(starts), dtype=bool)
+    new[1:] = (length[1:] != length[:-1]) | np.any(words[1:] != words[:-1], axis=1)
+    new[0] = data[: int(length[0])] != previous
+    last = int(starts[-1])
+    return _LineDocuments(starts, new, np.cumsum(new) - new, data[last : last + int(length[-1])])
 
 
 def _key(line: bytes) -> bytes:

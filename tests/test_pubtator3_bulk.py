@@ -191,7 +191,7 @@ def _pieces_line_by_line(text: bytes, chunk_bytes: int, chunk_documents: int) ->
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     documents=st.lists(
-        st.tuples(st.integers(1, 10**12), st.lists(st.text("ab\tc|:;x", max_size=12), min_size=1, max_size=3)),
+        st.tuples(st.integers(1, 10**18), st.lists(st.text("ab\tc|:;x", max_size=12), min_size=1, max_size=3)),
         max_size=60,
     ),
     chunk_bytes=st.integers(1, 3000),
@@ -207,7 +207,7 @@ def test_spilled_pieces_are_those_a_line_by_line_pass_cuts(
     block: int,
 ) -> None:
     """The spill looks at blocks of lines at once (vectorised); its pieces are the line-by-line ones, whatever
-    the block size, PMID lengths (up to 13 digits) and row contents."""
+    the block size, PMID lengths (up to 19 digits: longer than 16 bytes go line by line) and row contents."""
     import shutil
 
     import exograph.plan as plan
