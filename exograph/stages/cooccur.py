@@ -96,11 +96,11 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
 
 
 def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows' positions ordered by value, and the values in that order.
+    """The rows' positions ordered by value (values not negative), and the values in that order.
 
     When a value and a row's position fit in 64 bits together (they do unless a bucket holds trillions of
     pairs or billions of rows), the two are sorted as one unsigned integer: a plain sort of integers, which
-    NumPy vectorises, is about twice as fast as an arg-sort of the values. Rows of one value come in any order.
+    NumPy vectorises, is faster than an arg-sort of the values. Rows of one value come in any order.
     """
     rows = len(values)
     row_bits = max(rows - 1, 1).bit_length()
