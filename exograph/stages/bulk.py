@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -44,15 +44,22 @@ from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_ent
 from ..tables import fill_template, first_given, lists_at, run_starts, sorted_codes
 from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
-__all__ = ["STAND_IN_PMID", "BulkPart", "paper_table", "plain_rows", "pmid_runs", "read_bulk_concepts"]
+K = TypeVar("K")
+V = TypeVar("V")
+
+__all__ = [
+    "STAND_IN_PMID",
+    "BoundedMemo",
+    "BulkPart",
+    "PlainChunk",
+    "paper_table",
+    "read_bulk_concepts",
+    "read_plain_chunk",
+]
 
 _COLUMNS = ("pmid", "kind", "concept", "mentions", "resource")
-_READ = pacsv.ReadOptions(column_names=list(_COLUMNS), use_threads=False, block_size=8 << 20)
 # Bulk rows are plain tab-separated fields: no quoting, no escapes, no line breaks inside a field.
 _PARSE = pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, ignore_empty_lines=False)
-_CONVERT = pacsv.ConvertOptions(
-    column_types=dict.fromkeys(_COLUMNS, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
-)
 
 
 class Record(NamedTuple):
@@ -77,29 +84,37 @@ class Record(NamedTuple):
         return tuple(cls(entity_key(etype, curie, name), etype, curie, name, part, aliases) for curie, part in parts)
 
 
+class BoundedMemo(Generic[K, V]):
+    """What a process remembers across the chunks it reads, emptied when full: it only saves work, must not
+    grow with the corpus, and the entries worth keeping (the popular rows) come back at once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        """What was remembered for ``key``, or None."""
+        return self._items.get(key)
+
+    def remember(self, key: K, value: V) -> None:
+        """Keep ``value`` for ``key``, first emptying the memo if it is full."""
+        if len(self._items) >= self.size:
+            self._items.clear()
+        self._items[key] = value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class ConceptMemo:
     """The ids of each (type, id) and the records of each concept row, kept across the chunks a process reads.
 
-    Only what came without a warning is kept. Both maps are emptied when full: this saves work and must not
-    grow with the corpus, and the popular rows, the ones worth keeping, come back at once.
+    Only what came without a warning is kept (the caller's rule).
     """
 
     def __init__(self, size: int = 200_000) -> None:
-        self.size = size
-        self.ids: dict[str, ConceptIds] = {}
-        self.records: dict[str, tuple[Record, ...]] = {}
-
-    def remember_ids(self, ident: str, ids: ConceptIds) -> None:
-        """Keep the ids of a (type, id) that gave no warning."""
-        if len(self.ids) >= self.size:
-            self.ids.clear()
-        self.ids[ident] = ids
-
-    def remember_records(self, row: str, records: tuple[Record, ...]) -> None:
-        """Keep the records of a concept row whose ids gave no warning."""
-        if len(self.records) >= self.size:
-            self.records.clear()
-        self.records[row] = records
+        self.ids: BoundedMemo[str, ConceptIds] = BoundedMemo(size)
+        self.records: BoundedMemo[str, tuple[Record, ...]] = BoundedMemo(size)
 
 
 #: This process's memo: a Dask worker, or the driver in process, reads many chunks of the same corpus.
@@ -119,23 +134,24 @@ class BulkPart:
 def read_bulk_concepts(chunk: Chunk, memo: ConceptMemo | None = None) -> BulkPart | None:
     """The chunk's papers and entities, or None when it is not a chunk of plain bulk concept rows (``memo``:
     what earlier chunks taught, this process's unless told)."""
-    data = plain_rows(chunk)
-    if data is None or data[: data.find(b"\n")].count(b"\t") != len(_COLUMNS) - 1:
-        return None  # not a concept row (a relation chunk, say): not worth parsing
-    try:
-        table = pacsv.read_csv(pa.py_buffer(data), _READ, _PARSE, _CONVERT)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # a row of another shape, or bytes that are not UTF-8
-    grouped = pmid_runs(table["pmid"])
-    if grouped is None:
-        return None
-    pmid, starts = grouped
-    return _part(chunk, table, pmid, starts, _MEMO if memo is None else memo)
+    plain = read_plain_chunk(chunk, _COLUMNS)
+    return None if plain is None else _part(chunk, plain, _MEMO if memo is None else memo)
 
 
-def plain_rows(chunk: Chunk) -> bytes | None:
-    """The bytes of a chunk of a bulk file that a columnar path may take, or None: a chunk cut from a large
-    file (a whole small file is read as a file), not compressed, without empty lines or carriage returns."""
+class PlainChunk(NamedTuple):
+    """A chunk of bulk rows as a table, each PMID's rows one run."""
+
+    table: pa.Table
+    pmid: pa.Array
+    starts: np.ndarray  # where each PMID's run of rows starts
+    paper_of: np.ndarray  # each row's run
+
+
+def read_plain_chunk(chunk: Chunk, columns: tuple[str, ...]) -> PlainChunk | None:
+    """A chunk of a bulk file whose rows are the fields ``columns`` (the first ``pmid``), parsed by Arrow's CSV
+    reader, or None when a columnar path may not take it: a whole small file (read as a file), compressed
+    bytes, an empty line, a carriage return, a row of another shape, bytes that are not UTF-8, a PMID that is
+    not ASCII digits or in two runs (two records of one paper, which the row-by-row read merges)."""
     if chunk.format != FORMAT or (chunk.label is None and chunk.end is None):
         return None
     try:
@@ -146,21 +162,30 @@ def plain_rows(chunk: Chunk) -> bytes | None:
         return None
     if not data or data.startswith((b"\n", b"\x1f\x8b")) or b"\n\n" in data or b"\r" in data:
         return None
-    return data
-
-
-def pmid_runs(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
-    """The PMID column and where each PMID's run of rows starts, or None unless every PMID is ASCII digits
-    and has one run (a PMID in two places is two records of one paper, which the row-by-row read merges)."""
-    pmid = column.combine_chunks()
+    if data[: data.find(b"\n")].count(b"\t") != len(columns) - 1:
+        return None  # rows of another kind (relations in a concept chunk, say): not worth parsing
+    read = pacsv.ReadOptions(column_names=list(columns), use_threads=False, block_size=8 << 20)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
+    try:
+        table = pacsv.read_csv(pa.py_buffer(data), read, _PARSE, convert)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    pmid = table["pmid"].combine_chunks()
     if not pc.all(pc.match_substring_regex(pmid, r"^[0-9]+$")).as_py():
         return None
     distinct, code = sorted_codes(pmid)
     starts = run_starts(code)
-    return (pmid, starts) if len(starts) == len(distinct) else None
+    if len(starts) != len(distinct):
+        return None
+    begins = np.zeros(len(pmid), dtype=np.int64)
+    begins[starts] = 1
+    return PlainChunk(table, pmid, starts, np.cumsum(begins) - 1)
 
 
-def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, memo: ConceptMemo) -> BulkPart:
+def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
+    table, pmid, starts = plain.table, plain.pmid, plain.starts
     path = display_path(chunk.label or chunk.path)
     part = BulkPart()
     n = len(pmid)
@@ -187,12 +212,12 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, mem
                 if scratch.items:
                     warned_ids[ident] = ids
                 else:
-                    memo.remember_ids(ident, ids)
+                    memo.ids.remember(ident, ids)
             found = Record.of_row(ids, kind, concept, mentions)
             if ident in warned_ids:
                 warned.append(code)
             else:
-                memo.remember_records(text, found)
+                memo.records.remember(text, found)
         records.extend(found)
         per_code[code] = len(found)
     if warned:
@@ -209,9 +234,7 @@ def _part(chunk: Chunk, table: pa.Table, pmid: pa.Array, starts: np.ndarray, mem
     columns = _Columns(*zip(*records, strict=True)) if records else _Columns((), (), (), (), (), ())
     entity_ids: dict[str, int] = {}
     record_entity = _codes(columns.key, entity_ids)
-    begins = np.zeros(n, dtype=np.int64)
-    begins[starts] = 1
-    paper_of = (np.cumsum(begins) - 1)[row_of]
+    paper_of = plain.paper_of[row_of]
     entities = max(len(entity_ids), 1)
     _, first = np.unique(paper_of * entities + record_entity[record_of], return_index=True)
     kept = np.sort(first)

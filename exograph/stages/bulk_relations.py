@@ -24,7 +24,6 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from ..diagnostics import Diagnostics
 from ..errors import display_path
@@ -32,16 +31,11 @@ from ..models import Relation
 from ..plan import Chunk
 from ..readers.pubtator3_bulk import relation_end
 from ..tables import fill_template, lists_at
-from .bulk import BulkPart, paper_table, plain_rows, pmid_runs
+from .bulk import BoundedMemo, BulkPart, paper_table, read_plain_chunk
 
 __all__ = ["EndMemo", "read_bulk_relations"]
 
 _COLUMNS = ("pmid", "type", "first", "second")
-_READ = pacsv.ReadOptions(column_names=list(_COLUMNS), use_threads=False, block_size=8 << 20)
-_PARSE = pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, ignore_empty_lines=False)
-_CONVERT = pacsv.ConvertOptions(
-    column_types=dict.fromkeys(_COLUMNS, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
-)
 #: What JSON writes other than as it is, in a string: such a value is left to the row-by-row path.
 _ESCAPED: Final = r'["\\\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]'
 #: Stand-ins for a relation's fields, filled in by columns.
@@ -49,18 +43,10 @@ _TYPE, _SUBJECT, _OBJECT = "Type8297531", "Subject8297531", "Object8297531"
 
 
 class EndMemo:
-    """The node id of each relation end that came without a warning, kept across the chunks a process reads;
-    emptied when full, as it only saves work."""
+    """The node id of each relation end that came without a warning, kept across the chunks a process reads."""
 
     def __init__(self, size: int = 200_000) -> None:
-        self.size = size
-        self.ids: dict[str, str] = {}
-
-    def remember(self, end: str, curie: str) -> None:
-        """Keep the node id of an end that gave no warning."""
-        if len(self.ids) >= self.size:
-            self.ids.clear()
-        self.ids[end] = curie
+        self.ids: BoundedMemo[str, str] = BoundedMemo(size)
 
 
 #: This process's memo: a Dask worker, or the driver in process, reads many chunks of the same corpus.
@@ -70,17 +56,10 @@ _MEMO = EndMemo()
 def read_bulk_relations(chunk: Chunk, memo: EndMemo | None = None) -> BulkPart | None:
     """The chunk's papers (relations only, no entities), or None when the chunk is not one the columnar path
     takes in full (``memo``: what earlier chunks taught, this process's unless told)."""
-    data = plain_rows(chunk)
-    if data is None or data[: data.find(b"\n")].count(b"\t") != len(_COLUMNS) - 1:
+    plain = read_plain_chunk(chunk, _COLUMNS)
+    if plain is None:
         return None
-    try:
-        table = pacsv.read_csv(pa.py_buffer(data), _READ, _PARSE, _CONVERT)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None  # a row of another shape, or bytes that are not UTF-8
-    grouped = pmid_runs(table["pmid"])
-    if grouped is None:
-        return None
-    pmid, starts = grouped
+    table, pmid, starts = plain.table, plain.pmid, plain.starts
     kinds = table["type"].combine_chunks()
     ends = pa.concat_arrays([table["first"].combine_chunks(), table["second"].combine_chunks()])
     if not pc.all(pc.match_substring(ends, "|")).as_py() or pc.any(pc.match_substring_regex(kinds, _ESCAPED)).as_py():
@@ -93,8 +72,9 @@ def read_bulk_relations(chunk: Chunk, memo: EndMemo | None = None) -> BulkPart |
     subject, obj = curies.slice(0, rows), curies.slice(rows, rows)
     template = Relation(type=_TYPE, subject=_SUBJECT, object=_OBJECT).model_dump_json()
     each = fill_template(template, {_TYPE: kinds, _SUBJECT: subject, _OBJECT: obj}, rows)
-    paper_of = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, rows)))
-    relations = pc.binary_join_element_wise("[", pc.binary_join(lists_at(paper_of, each, len(starts)), ","), "]", "")
+    relations = pc.binary_join_element_wise(
+        "[", pc.binary_join(lists_at(plain.paper_of, each, len(starts)), ","), "]", ""
+    )
     no_entities = pa.array([], type=pa.string())
     lines = starts + chunk.first_line
     papers = paper_table(
@@ -114,7 +94,7 @@ def _end_ids(ends: pa.Array, path: str, memo: EndMemo) -> pa.Array | None:
             curie = relation_end(end, path, 0, scratch)
             if curie is None or scratch.items:
                 return None
-            memo.remember(end, curie)
+            memo.ids.remember(end, curie)
         found.append(curie)
     taken: pa.Array = pa.array(found, type=pa.string()).take(encoded.indices)
     return taken
