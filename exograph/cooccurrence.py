@@ -216,26 +216,35 @@ def _fisher_greater(
         enriched = ar > nar * nbr / total - 1
         rest, ar, nar, nbr = rest[enriched], ar[enriched], nar[enriched], nbr[enriched]
     if len(rest):
-        ua, una, unb, inverse = _distinct_triples(ar, nar, nbr, total)
+        ua, una, unb, inverse = _distinct_triples(ar, nar, nbr)
         out[rest] = _hypergeom_tail(ua, una, unb, total, log_fact=log_fact, above=above)[inverse]
     return np.clip(out, 0.0, 1.0, out=out)
 
 
 def _distinct_triples(
-    a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, total: int
+    a: np.ndarray, n_a: np.ndarray, n_b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct (a, n_a, n_b) of the pairs (each at most ``total``), and each pair's index into them.
+    """The distinct (a, n_a, n_b) of the pairs (none negative), and each pair's index into them.
 
-    Packed into one integer while ``(total + 1)³`` fits in 64 bits (a corpus of up to about two million
-    papers); above that, packing would wrap around and merge different triples, so the rows are compared whole.
+    The three are packed into one integer, each in as many bits as its largest value needs, so one sort of
+    integers finds them. The widths follow the counts, not the corpus: packing by the corpus size would stop
+    fitting in 64 bits above two million papers, where the rows would have to be compared whole, several times
+    slower. They are compared whole (sorted by three keys) only when the three widths exceed 63 bits together.
     """
-    if (total + 1) ** 3 < 2**63:
-        base = np.int64(total + 1)
-        packed = (a * base + n_a) * base + n_b
+    widths = [int(x.max()).bit_length() if len(x) else 0 for x in (a, n_a, n_b)]
+    if sum(widths) <= 63:
+        shift_a, shift_na = widths[1] + widths[2], widths[2]
+        packed = (a.astype(np.int64) << shift_a) | (n_a.astype(np.int64) << shift_na) | n_b.astype(np.int64)
         unique, inverse = np.unique(packed, return_inverse=True)
-        return unique // (base * base), (unique // base) % base, unique % base, inverse.ravel()
-    rows, inverse = np.unique(np.stack([a, n_a, n_b], axis=1), axis=0, return_inverse=True)
-    return rows[:, 0], rows[:, 1], rows[:, 2], inverse.ravel()
+        mask_na, mask_nb = (1 << widths[1]) - 1, (1 << widths[2]) - 1
+        return unique >> shift_a, (unique >> shift_na) & mask_na, unique & mask_nb, inverse.ravel()
+    order = np.lexsort((n_b, n_a, a))
+    sa, sna, snb = a[order], n_a[order], n_b[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (sa[1:] != sa[:-1]) | (sna[1:] != sna[:-1]) | (snb[1:] != snb[:-1])
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return sa[new], sna[new], snb[new], inverse
 
 
 def cooccurrences(

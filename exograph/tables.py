@@ -1,14 +1,15 @@
-"""The out-of-core plan's intermediate tables: Arrow IPC files, cut into buckets by a hash of a key.
+"""The out-of-core plan's intermediate tables: Arrow tables on disk, some cut into buckets by a hash of a key.
 
-A stage writes what the next one needs as columnar tables (``pyarrow``), one
-file per producing task holding one record batch per bucket, so that every task
-of the next stage reads only its bucket's batch of each file: all rows with the
+A stage writes what the next one needs as columnar tables (``pyarrow``). A table
+every task of the next stage reads from is bucketed: one file per producing task
+holding one batch per bucket (:mod:`exograph.bucketfile`), so that every task of
+the next stage reads only its bucket's batch of each file, and all rows with the
 same key (a paper, an entity, an entity pair) meet in one task, whatever produced
 them and on whichever machine. (One file per producer and bucket would be
-buckets² files per table: millions for all of PubTator3.) Files are
-Arrow IPC with LZ4 (a fraction of Parquet's cost to write and read back, and
-read by Arrow, Polars, DuckDB alike) and are written atomically, so a task that
-is killed leaves no partial table for a resumed build to trust.
+buckets² files per table: millions for all of PubTator3.) Other tables are
+Arrow IPC files with LZ4 (a fraction of Parquet's cost to write and read back, and
+read by Arrow, Polars, DuckDB alike). Every file is written atomically, so a task
+that is killed leaves no partial table for a resumed build to trust.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .bucketfile import read_batch, write_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -219,7 +222,7 @@ def write_table(table: pa.Table, path: Path) -> None:
 
 
 def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, path: Path) -> None:
-    """Write ``table`` as one file of ``buckets`` record batches, batch ``i`` holding, in their order, the rows
+    """Write ``table`` as one file of ``buckets`` batches, batch ``i`` holding, in their order, the rows
     whose ``key`` column (or columns, together) falls in bucket ``i``; read one back with :func:`read_bucket`."""
     names = (key,) if isinstance(key, str) else key
     write_bucketed(table, bucket_rows_by([table[name] for name in names], buckets), buckets, path)
@@ -228,7 +231,7 @@ def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, pat
 def write_bucketed(table: pa.Table, bucket: np.ndarray, buckets: int, path: Path) -> None:
     """:func:`write_buckets` for rows whose buckets the caller worked out (``bucket[i]``: row ``i``'s)."""
     pieces = split_by_bucket(table, bucket, buckets)
-    _write(path, table.schema, [_one_batch(piece) for piece in pieces])
+    write_batches(path, [_one_batch(piece) for piece in pieces])
 
 
 def _one_batch(table: pa.Table) -> pa.RecordBatch:
@@ -277,13 +280,10 @@ def read_bucket(paths: Sequence[Path], bucket: int, schema: pa.Schema) -> pa.Tab
     only that batch of each file is read."""
     import pyarrow as pa
 
-    batches = []
-    for path in paths:
-        with pa.memory_map(str(path), "r") as source:
-            batches.append(pa.ipc.open_file(source).get_batch(bucket))
+    batches = [batch for path in paths if (batch := read_batch(path, bucket, schema)) is not None]
     if not batches:
         return schema.empty_table()
-    return pa.Table.from_batches(batches)
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def fill_template(template: str, values: Mapping[str, pa.Array], rows: int) -> pa.Array:

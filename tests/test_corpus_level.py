@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rdflib
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import false_discovery_control, fisher_exact
 from typer.testing import CliRunner
 
@@ -260,10 +262,27 @@ def test_fisher_p_values_hold_at_pubtator3_size() -> None:
     a = np.array([9_000, 9_000, 12_000, 2, 9_000])
     n_a = np.array([2_000_000, 2_000_001, 2_000_000, 50, 2_000_000])
     n_b = np.array([150_000, 150_000, 150_000, 60, 150_000])
-    ua, una, unb, inverse = _distinct_triples(a, n_a, n_b, total)
+    ua, una, unb, inverse = _distinct_triples(a, n_a, n_b)
     assert sorted(zip(ua.tolist(), una.tolist(), unb.tolist(), strict=True)) == sorted(
         set(zip(a.tolist(), n_a.tolist(), n_b.tolist(), strict=True))
     )
     assert (ua[inverse] == a).all() and (una[inverse] == n_a).all() and (unb[inverse] == n_b).all()
     p = _fisher_greater(a, n_a, n_b, total)
     assert np.allclose(p, hypergeom.sf(a - 1, total, n_a, n_b), rtol=1e-6, atol=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2**20), st.integers(0, 2**20), st.integers(0, 2**20)), max_size=40),
+    st.sampled_from([1, 2**22]),
+)
+def test_distinct_triples_are_the_set_of_rows(rows: list[tuple[int, int, int]], scale: int) -> None:
+    """Both ways of finding distinct (a, n_a, n_b): packed in 64 bits, and sorted by three keys when the
+    counts are too wide to pack (``scale`` makes some rows that wide)."""
+    from exograph.cooccurrence import _distinct_triples
+
+    a, n_a, n_b = (np.array([row[i] * (scale if i else 1) for row in rows], dtype=np.int64) for i in range(3))
+    ua, una, unb, inverse = _distinct_triples(a, n_a, n_b)
+    found = list(zip(ua.tolist(), una.tolist(), unb.tolist(), strict=True))
+    assert found == sorted(set(zip(a.tolist(), n_a.tolist(), n_b.tolist(), strict=True)))
+    assert (ua[inverse] == a).all() and (una[inverse] == n_a).all() and (unb[inverse] == n_b).all()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exograph.stages import Layout
 from exograph.stages.cooccur import _grouped, _keys_and_codes
 from exograph.stages.papers import _pairs
-from exograph.stages.schemas import LINK_SCHEMA
-from exograph.tables import bucket_rows_by, sorted_codes
+from exograph.stages.schemas import LINK_SCHEMA, TYPE_SCHEMA, entity_types, gather_vocabulary
+from exograph.tables import bucket_rows_by, sorted_codes, write_table
 
 TYPES = {"g1": "Gene", "g2": "Gene", "gé": "Gene", "d1": "Disease", "d2": "Disease", "c1": "ChemicalEntity"}
 WANTED = (("Gene", "Disease"), ("ChemicalEntity", "Disease"), ("Gene", "Gene"), ("Gene", "Disease"))
@@ -56,6 +59,7 @@ def test_pairs_are_every_typed_pair_of_each_paper_in_its_bucket(papers: list[lis
 @settings(max_examples=60, deadline=None)
 @given(vocabulary=st.lists(st.text(max_size=4), unique=True, min_size=1, max_size=12), data=st.data())
 def test_pair_rows_decode_as_sorted_codes_of_their_keys(vocabulary: list[str], data: st.DataObject) -> None:
+    vocabulary.sort(key=str.encode)  # as entity_types gives it: in key order
     positions = data.draw(st.lists(st.integers(0, len(vocabulary) - 1), max_size=30))
     keys, codes = _keys_and_codes(pa.chunked_array([pa.array(positions, pa.int32())]), pa.chunked_array([vocabulary]))
     expected_keys, expected_codes = sorted_codes(pa.array([vocabulary[p] for p in positions], pa.string()))
@@ -72,3 +76,19 @@ def test_grouped_orders_rows_by_value(values: list[int]) -> None:
     assert sorted(rows.tolist()) == list(range(len(values)))
     assert ordered.tolist() == sorted(values)
     assert array[rows].tolist() == ordered.tolist()
+
+
+def test_the_vocabulary_is_in_key_order_gathered_or_not(tmp_path: Path) -> None:
+    """Later stages rank entities by their position in the vocabulary, so both ways of reading it (the file
+    the driver gathers, or every bucket's part) must give it in key (byte) order."""
+    layout = Layout(root=str(tmp_path), buckets=3)
+    parts = [["é", "b", "Z"], [], ["a", "ab", "A"]]
+    for bucket, keys in enumerate(parts):
+        table = {"key": keys, "type": ["Gene"] * len(keys), "curie": keys, "label": keys}
+        write_table(pa.table(table, schema=TYPE_SCHEMA), layout.part("entities", "types", bucket))
+    expected = sorted((k for keys in parts for k in keys), key=str.encode)
+    assert entity_types(layout)["key"].to_pylist() == expected
+    gather_vocabulary(layout, "entities")
+    assert layout.whole("entities", "types").is_file()
+    assert entity_types(layout)["key"].to_pylist() == expected
+    assert entity_types(layout, range(2, 3))["key"].to_pylist() == parts[2]  # one bucket's, as written

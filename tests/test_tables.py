@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,8 @@ from exograph.tables import (
 )
 
 SCHEMA = pa.schema([("key", pa.string()), ("n", pa.int64())])
+#: Columns of every kind the plan's bucketed tables have: strings, integers, lists of strings, nulls.
+WIDE = pa.schema([("key", pa.string()), ("n", pa.int32()), ("names", pa.list_(pa.string())), ("note", pa.string())])
 
 
 @settings(max_examples=40, deadline=None)
@@ -55,6 +58,49 @@ def test_each_bucket_reads_back_its_rows_from_every_producer_in_order(
             assert rows == expected  # the producers' order, and each producer's own order
             seen.extend(rows)
         assert sorted(seen) == sorted(row for rows in producers for row in rows)  # nothing lost, nothing twice
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(max_size=5),
+            st.integers(-(2**31), 2**31 - 1),
+            st.lists(st.text(max_size=4), max_size=3),
+            st.none() | st.text(max_size=8),
+        ),
+        max_size=40,
+    ),
+    buckets=st.integers(1, 12),
+)
+def test_a_bucketed_table_of_every_column_kind_reads_back_whole(
+    rows: list[tuple[str, int, list[str], str | None]], buckets: int
+) -> None:
+    import tempfile
+
+    table = pa.table([list(column) for column in zip(*rows, strict=True)] if rows else [[], [], [], []], schema=WIDE)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "p00000.buckets"
+        write_buckets(table, "key", buckets, path)
+        got = pa.concat_tables(read_bucket([path], bucket, WIDE) for bucket in range(buckets))
+    assert got.schema == WIDE
+    assert sorted(got.to_pylist(), key=repr) == sorted(table.to_pylist(), key=repr)
+
+
+def test_a_file_that_is_not_a_whole_bucketed_table_is_named(tmp_path: Path) -> None:
+    from exograph.bucketfile import BucketFileError
+
+    path = tmp_path / "p00000.buckets"
+    write_buckets(pa.table({"key": ["a", "b", "c"], "n": [1, 2, 3]}, schema=SCHEMA), "key", 2, path)
+    with pytest.raises(BucketFileError, match="has 2 buckets, not bucket 2"):
+        read_bucket([path], 2, SCHEMA)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3])
+    with pytest.raises(BucketFileError, match=r"p00000\.buckets: is cut short"):
+        pa.concat_tables(read_bucket([path], bucket, SCHEMA) for bucket in range(2))
+    write_table(pa.table({"key": ["a"], "n": [1]}, schema=SCHEMA), path)  # an Arrow IPC file, as before
+    with pytest.raises(BucketFileError, match="not a bucketed table"):
+        read_bucket([path], 0, SCHEMA)
 
 
 def test_no_producer_reads_as_an_empty_table(tmp_path: Path) -> None:

@@ -67,13 +67,13 @@ class Layout:
         return Path(self.root).joinpath(*parts)
 
     def bucketed(self, stage: str, table: str, producer: int) -> Path:
-        """The file of a bucketed table one producer task writes (one record batch per bucket)."""
-        return self.path(stage, table, f"p{producer:05d}.arrow")
+        """The file of a bucketed table one producer task writes (one batch per bucket: :mod:`exograph.bucketfile`)."""
+        return self.path(stage, table, f"p{producer:05d}.buckets")
 
     def producers(self, stage: str, table: str) -> list[Path]:
         """Every producer's file of a bucketed table, in producer order."""
         folder = self.path(stage, table)
-        return sorted(folder.glob("p*.arrow")) if folder.is_dir() else []
+        return sorted(folder.glob("p*.buckets")) if folder.is_dir() else []
 
     def part(self, stage: str, table: str, index: int) -> Path:
         """The one file of a table that task ``index`` of a stage writes (a bucket's, or a producer's)."""

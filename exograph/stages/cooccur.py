@@ -116,14 +116,16 @@ def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
     """The distinct entities of a column of vocabulary positions, as keys in byte order, and each row's index
-    into them (as :func:`exograph.tables.sorted_codes` gives for a column of keys)."""
+    into them (as :func:`exograph.tables.sorted_codes` gives for a column of keys).
+
+    The vocabulary is in key order (:func:`entity_types`), so ranking the positions ranks the keys.
+    """
     rows = positions.to_numpy()
     present = np.zeros(len(vocabulary), dtype=bool)  # by marking, not sorting: the rows outnumber the entities
     present[rows] = True
-    distinct = np.flatnonzero(present)
-    keys, rank = sorted_codes(vocabulary.take(pa.array(distinct)))
     index = np.cumsum(present) - 1
-    return keys, rank[index[rows]]
+    keys = vocabulary.take(pa.array(np.flatnonzero(present)))
+    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys, index[rows]
 
 
 def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:

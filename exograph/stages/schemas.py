@@ -135,12 +135,17 @@ def entity_node(row: dict[str, Any]) -> EntityNode:
 
 
 def entity_types(layout: Layout, buckets: range | None = None) -> pa.Table:
-    """Every entity's (key, type, curie, label), from the ``entities`` stage (all buckets unless told)."""
+    """Every entity's (key, type, curie, label), from the ``entities`` stage (all buckets unless told).
+
+    All buckets' come in key order (byte order, as Arrow compares strings), so that a position in them orders
+    entities as their keys do: later stages hold entities as positions and sort them as integers.
+    """
     whole = layout.whole("entities", "types")
     if buckets is None and whole.is_file():
         return read_table(whole)
     chosen = range(layout.buckets) if buckets is None else buckets
-    return read_tables([p for b in chosen if (p := layout.part("entities", "types", b)).is_file()], TYPE_SCHEMA)
+    table = read_tables([p for b in chosen if (p := layout.part("entities", "types", b)).is_file()], TYPE_SCHEMA)
+    return table.sort_by("key") if buckets is None else table
 
 
 def paper_counts(layout: Layout) -> pa.Table:
@@ -153,9 +158,10 @@ def gather_vocabulary(layout: Layout, stage: str) -> None:
     """The entity types (after ``entities``) or paper counts (after ``counts``), every bucket's, as one file.
 
     Every task of the later stages reads the whole of them, and a file per bucket would make each task open as
-    many files as there are buckets (a number that grows with the corpus). Written by the driver once the
+    many files as there are buckets (a number that grows with the corpus). Both are in key order (see
+    :func:`entity_types`). Written by the driver once the
     stage is done (again when a build resumes), atomically.
     """
     table, schema = {"entities": ("types", TYPE_SCHEMA), "counts": ("papers", COUNT_SCHEMA)}[stage]
-    whole = read_tables(layout.parts(stage, table), schema).combine_chunks()
-    write_table(whole, layout.whole(stage, table))
+    whole = read_tables(layout.parts(stage, table), schema)
+    write_table(whole.sort_by("key").combine_chunks(), layout.whole(stage, table))
