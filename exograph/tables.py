@@ -43,6 +43,7 @@ __all__ = [
     "mix_buckets",
     "positions_in",
     "read_bucket",
+    "read_bucket_by_file",
     "read_table",
     "read_tables",
     "run_starts",
@@ -216,9 +217,13 @@ def bucket_order(bucket: np.ndarray, buckets: int) -> np.ndarray:
     return order
 
 
-def write_table(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` (Arrow IPC, LZ4), atomically: a reader sees the whole file or none."""
-    _write(path, table.schema, table.to_batches())
+def write_table(table: pa.Table, path: Path, *, compress: bool = True) -> None:
+    """Write ``table`` to ``path`` (Arrow IPC, LZ4), atomically: a reader sees the whole file or none.
+
+    Without ``compress``, :func:`read_table` maps the file rather than reading it, so a reader that takes a
+    few rows of a table read by many tasks reads only the pages those rows are in.
+    """
+    _write(path, table.schema, table.to_batches(), compression="lz4" if compress else None)
 
 
 def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, path: Path) -> None:
@@ -244,13 +249,13 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return batch
 
 
-def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> None:
+def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch], compression: str | None) -> None:
     import pyarrow as pa
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     with pa.OSFile(str(partial), "wb") as sink:
-        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        options = pa.ipc.IpcWriteOptions(compression=compression)
         with pa.ipc.new_file(sink, schema, options=options) as writer:
             for batch in batches:
                 writer.write_batch(batch)
@@ -278,12 +283,18 @@ def read_tables(paths: Sequence[Path], schema: pa.Schema) -> pa.Table:
 def read_bucket(paths: Sequence[Path], bucket: int, schema: pa.Schema) -> pa.Table:
     """Bucket ``bucket`` of several files written by :func:`write_buckets`, in the files' order, as one table:
     only that batch of each file is read."""
+    return read_bucket_by_file(paths, bucket, schema)[0]
+
+
+def read_bucket_by_file(paths: Sequence[Path], bucket: int, schema: pa.Schema) -> tuple[pa.Table, np.ndarray]:
+    """:func:`read_bucket`, and how many of its rows came from each file (for rows that point into a table of
+    the task that wrote them)."""
     import pyarrow as pa
 
-    batches = [batch for path in paths if (batch := read_batch(path, bucket, schema)) is not None]
-    if not batches:
-        return schema.empty_table()
-    return pa.Table.from_batches(batches, schema=schema)
+    batches = [read_batch(path, bucket, schema) for path in paths]
+    rows = np.array([0 if batch is None else batch.num_rows for batch in batches], dtype=np.int64)
+    found = [batch for batch in batches if batch is not None]
+    return (pa.Table.from_batches(found, schema=schema) if found else schema.empty_table()), rows
 
 
 def fill_template(template: str, values: Mapping[str, pa.Array], rows: int) -> pa.Array:

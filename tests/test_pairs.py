@@ -47,7 +47,10 @@ def test_pairs_are_every_typed_pair_of_each_paper_in_its_bucket(papers: list[lis
     rows = _pairs(links, types, WANTED, buckets)
     # Entities are their positions in the vocabulary (the types table).
     a, b = ([list(TYPES)[i] for i in rows.table[c].to_pylist()] for c in ("a", "b"))
-    got = list(zip(a, b, rows.table["paper"].to_pylist(), strict=True))
+    # Papers are positions in the papers' keys (in key order), which come with the rows.
+    keys = rows.papers.to_pylist()
+    assert keys == sorted({f"p{i}" for i, ps in enumerate(papers) if ps})
+    got = list(zip(a, b, [keys[i] for i in rows.table["paper"].to_pylist()], strict=True))
     assert sorted(got) == _naive(papers)
     # Each row's bucket is the one any other table of pairs would give it, and the rows come in bucket order.
     assert (

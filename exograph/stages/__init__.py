@@ -75,6 +75,14 @@ class Layout:
         folder = self.path(stage, table)
         return sorted(folder.glob("p*.buckets")) if folder.is_dir() else []
 
+    def pair_papers(self, producer: int) -> Path:
+        """The keys of the papers a ``papers`` task's pair rows point to (:data:`~.schemas.PAIR_PAPER_SCHEMA`)."""
+        return self.part("papers", "pair_papers", producer)
+
+    def producer_of(self, path: Path) -> int:
+        """The task that wrote a file of :meth:`producers`."""
+        return int(path.stem[1:])
+
     def part(self, stage: str, table: str, index: int) -> Path:
         """The one file of a table that task ``index`` of a stage writes (a bucket's, or a producer's)."""
         return self.path(stage, table, f"b{index:05d}.arrow")

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import _fisher_greater
 from ..rdf_columns import cooccurrence_column_text, text_blocks
-from ..tables import read_bucket, read_table, run_starts, sorted_codes, values_at, write_table
+from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, values_at, write_table
 from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
 from .schemas import (
@@ -45,7 +45,8 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     and a candidate's papers are a run of the sorted rows.
     """
 
-    pairs = read_bucket(layout.producers("papers", "pairs"), bucket, PAIR_SCHEMA)
+    producers = layout.producers("papers", "pairs")
+    pairs, from_producer = read_bucket_by_file(producers, bucket, PAIR_SCHEMA)
     vocabulary = entity_types(layout)["key"]
     sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
     targets, b_code = _keys_and_codes(pairs["b"], vocabulary)
@@ -72,10 +73,10 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     keep = np.flatnonzero(low & (a >= layout.min_papers))
     sizes = a[keep]
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    members = np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))
-    papers = pairs["paper"].take(pa.array(rows[members])).combine_chunks()
-    # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
+    members = rows[np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))]
     owner = np.repeat(np.arange(len(keep)), sizes)
+    papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"].to_numpy()[members], members, owner)
+    # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
     distinct, code = sorted_codes(papers)
     papers = papers.take(pa.array(_grouped(owner * max(len(distinct), 1) + code)[0]))
     chosen = pa.table(
@@ -93,6 +94,34 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     report = TaskReport(tested=len(a))
     report.counts["candidates"] = len(keep)
     return report
+
+
+def _paper_keys(
+    layout: Layout,
+    producers: list[Path],
+    from_producer: np.ndarray,
+    index: np.ndarray,
+    rows: np.ndarray,
+    owner: np.ndarray,
+) -> tuple[pa.Array, np.ndarray]:
+    """The keys of the papers of some pair rows (``rows``: their positions, ``index``: their ``paper`` values;
+    ``from_producer``: how many rows each producer gave), with each one's ``owner`` reordered alike.
+
+    A pair row's paper is a position in the papers of the task that wrote it; that task's keys are read from
+    a mapped, uncompressed file, so only the pages of the keys asked for are read.
+    """
+    producer = np.repeat(np.arange(len(producers)), from_producer)[rows]
+    order = np.argsort(producer, kind="stable")
+    producer, index = producer[order], index[order]
+    starts = run_starts(producer)
+    keys = pa.array([], pa.string())
+    pieces: list[pa.Array] = []
+    for start, end in zip(starts.tolist(), np.append(starts[1:], len(producer))[: len(starts)].tolist(), strict=True):
+        table = read_table(layout.pair_papers(layout.producer_of(producers[int(producer[start])])))
+        pieces.append(table["key"].take(pa.array(index[start:end])).combine_chunks())
+    if pieces:
+        keys = pa.concat_arrays(pieces)
+    return keys, owner[order]
 
 
 def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

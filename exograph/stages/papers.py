@@ -49,7 +49,16 @@ from ..writers.shards import write_shard_blocks
 from . import Layout, TaskReport
 from .bulk import STAND_IN_PMID
 from .read import RELATIONS, SPANS
-from .schemas import AGENT_SCHEMA, COUNT_SCHEMA, DIRECT_SCHEMA, LINK_SCHEMA, PAIR_SCHEMA, PAPER_SCHEMA, entity_types
+from .schemas import (
+    AGENT_SCHEMA,
+    COUNT_SCHEMA,
+    DIRECT_SCHEMA,
+    LINK_SCHEMA,
+    PAIR_PAPER_SCHEMA,
+    PAIR_SCHEMA,
+    PAPER_SCHEMA,
+    entity_types,
+)
 
 __all__ = ["IDENTITY", "papers_task"]
 
@@ -170,6 +179,8 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table.combine_chunks(), all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
+    # Uncompressed: each pairs task maps it and reads only the keys of its candidates' papers.
+    write_table(pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA), layout.pair_papers(bucket), compress=False)
     write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
@@ -246,7 +257,8 @@ class BulkPapers:
 
 def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:
     """Every (source, target, paper) of the configured type pairs that share a paper, and each row's bucket
-    (by both entities), the rows in bucket order.
+    (by both entities), the rows in bucket order; entities as positions in ``types``, papers as positions in
+    the keys of the papers of ``links`` (in key order), which come with the rows.
 
     Sources and targets are oriented as the in-memory statistics orient them: the
     first type of the pair is the source; for a pair of one type, the smaller key.
@@ -256,7 +268,7 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
     """
 
     if not len(links):
-        return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64))
+        return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64), pa.array([], pa.string()))
     names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
     paper_keys, paper = sorted_codes(links["paper"])
     position = positions_in(names, types["key"])  # -1: an entity without a type, in no pair
@@ -282,17 +294,16 @@ def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...]
     bucket -= np.int32(buckets) * (bucket >= buckets)
     order = bucket_order(bucket, buckets)
     vocabulary = position.astype(np.int32)
-    table = pa.table(
-        {"a": vocabulary[a[order]], "b": vocabulary[b[order]], "paper": paper_keys.take(pa.array(p[order]))}
-    )
-    return PairRows(table.cast(PAIR_SCHEMA), bucket[order])
+    table = pa.table({"a": vocabulary[a[order]], "b": vocabulary[b[order]], "paper": p[order].astype(np.int32)})
+    return PairRows(table.cast(PAIR_SCHEMA), bucket[order], paper_keys)
 
 
 class PairRows(NamedTuple):
-    """Pair rows in bucket order, and the bucket of each."""
+    """Pair rows in bucket order, the bucket of each, and the keys their ``paper`` column points to."""
 
     table: pa.Table
     bucket: np.ndarray
+    papers: pa.Array
 
 
 def _rows_of(type_of: pa.Array, wanted: str, code: np.ndarray) -> np.ndarray:

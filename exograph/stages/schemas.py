@@ -28,6 +28,7 @@ __all__ = [
     "IDS_SCHEMA",
     "LINK_SCHEMA",
     "LIST_FIELDS",
+    "PAIR_PAPER_SCHEMA",
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
     "TYPE_SCHEMA",
@@ -82,9 +83,12 @@ COUNT_SCHEMA = pa.schema([("key", pa.string()), ("papers", pa.int64())])
 
 # -- papers: what the merged papers give the later stages -----------------------------------------------------
 LINK_SCHEMA = pa.schema([("entity", pa.string()), ("paper", pa.string())])
-#: A pair row's entities are their positions in the entity vocabulary (:func:`entity_types`): the plan's
-#: largest table (a paper gives pairs by the square of its entities) holds two integers where it held two keys.
-PAIR_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("paper", pa.string())])
+#: A pair row's entities are their positions in the entity vocabulary (:func:`entity_types`), and its paper
+#: its position among the papers of the task that wrote it (:data:`PAIR_PAPER_SCHEMA`): the plan's largest
+#: table (a paper gives pairs by the square of its entities) holds three integers where it held three keys.
+PAIR_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("paper", pa.int32())])
+#: The keys of a ``papers`` task's papers, in key order, that its pair rows point to.
+PAIR_PAPER_SCHEMA = pa.schema([("key", pa.string())])
 DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
 AGENT_SCHEMA = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
 
