@@ -217,13 +217,9 @@ def bucket_order(bucket: np.ndarray, buckets: int) -> np.ndarray:
     return order
 
 
-def write_table(table: pa.Table, path: Path, *, compress: bool = True) -> None:
-    """Write ``table`` to ``path`` (Arrow IPC, LZ4), atomically: a reader sees the whole file or none.
-
-    Without ``compress``, :func:`read_table` maps the file rather than reading it, so a reader that takes a
-    few rows of a table read by many tasks reads only the pages those rows are in.
-    """
-    _write(path, table.schema, table.to_batches(), compression="lz4" if compress else None)
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` (Arrow IPC, LZ4), atomically: a reader sees the whole file or none."""
+    _write(path, table.schema, table.to_batches())
 
 
 def write_buckets(table: pa.Table, key: str | tuple[str, ...], buckets: int, path: Path) -> None:
@@ -249,13 +245,13 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return batch
 
 
-def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch], compression: str | None) -> None:
+def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> None:
     import pyarrow as pa
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     with pa.OSFile(str(partial), "wb") as sink:
-        options = pa.ipc.IpcWriteOptions(compression=compression)
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
         with pa.ipc.new_file(sink, schema, options=options) as writer:
             for batch in batches:
                 writer.write_batch(batch)

@@ -77,7 +77,7 @@ class Layout:
 
     def pair_papers(self, producer: int) -> Path:
         """The keys of the papers a ``papers`` task's pair rows point to (:data:`~.schemas.PAIR_PAPER_SCHEMA`)."""
-        return self.part("papers", "pair_papers", producer)
+        return self.path("papers", "pair_papers", f"b{producer:05d}.buckets")
 
     def producer_of(self, path: Path) -> int:
         """The task that wrote a file of :meth:`producers`."""

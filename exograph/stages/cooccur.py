@@ -29,6 +29,7 @@ from .schemas import (
     DIRECT_SCHEMA,
     EDGE_SCHEMA,
     HISTOGRAM_SCHEMA,
+    PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     entity_types,
     paper_counts,
@@ -107,8 +108,8 @@ def _paper_keys(
     """The keys of the papers of some pair rows (``rows``: their positions, ``index``: their ``paper`` values;
     ``from_producer``: how many rows each producer gave), with each one's ``owner`` reordered alike.
 
-    A pair row's paper is a position in the papers of the task that wrote it; that task's keys are read from
-    a mapped, uncompressed file, so only the pages of the keys asked for are read.
+    A pair row's paper is a position in the papers of the task that wrote it, whose keys are in its
+    :meth:`Layout.pair_papers` file.
     """
     producer = np.repeat(np.arange(len(producers)), from_producer)[rows]
     order = np.argsort(producer, kind="stable")
@@ -117,8 +118,10 @@ def _paper_keys(
     keys = pa.array([], pa.string())
     pieces: list[pa.Array] = []
     for start, end in zip(starts.tolist(), np.append(starts[1:], len(producer))[: len(starts)].tolist(), strict=True):
-        table = read_table(layout.pair_papers(layout.producer_of(producers[int(producer[start])])))
-        pieces.append(table["key"].take(pa.array(index[start:end])).combine_chunks())
+        path = layout.pair_papers(layout.producer_of(producers[int(producer[start])]))
+        pieces.append(
+            read_bucket([path], 0, PAIR_PAPER_SCHEMA)["key"].take(pa.array(index[start:end])).combine_chunks()
+        )
     if pieces:
         keys = pa.concat_arrays(pieces)
     return keys, owner[order]

@@ -179,8 +179,10 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table.combine_chunks(), all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
-    # Uncompressed: each pairs task maps it and reads only the keys of its candidates' papers.
-    write_table(pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA), layout.pair_papers(bucket), compress=False)
+    # As one bucket of a bucketed table, which a pairs task reads back in fewer steps than a table file: every
+    # pairs task reads the keys of every papers task that gave one of its candidates a paper.
+    paper_keys = pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA)
+    write_bucketed(paper_keys, np.zeros(len(paper_keys), dtype=np.int64), 1, layout.pair_papers(bucket))
     write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
