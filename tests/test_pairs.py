@@ -71,14 +71,20 @@ def test_pair_rows_decode_as_sorted_codes_of_their_keys(vocabulary: list[str], d
 
 
 @settings(max_examples=200, deadline=None)
-@given(values=st.lists(st.integers(0, (1 << 62) - 1) | st.integers(0, 5), max_size=40))
+@given(
+    values=st.lists(st.integers(0, (1 << 62) - 1), max_size=40)
+    | st.lists(st.integers(0, (1 << 48) - 1) | st.integers(0, 70_000) | st.integers(0, 5), max_size=40)
+)
 def test_grouped_orders_rows_by_value(values: list[int]) -> None:
-    """Rows by value, whether value and row position fit in one 64-bit integer or not."""
+    """Rows by value, by 16-bit digits (values of up to 48 bits: rows of one value in row order), or with
+    value and row position in one 64-bit integer, or neither."""
     array = np.array(values, dtype=np.int64)
     rows, ordered = _grouped(array)
     assert sorted(rows.tolist()) == list(range(len(values)))
     assert ordered.tolist() == sorted(values)
     assert array[rows].tolist() == ordered.tolist()
+    if max(values, default=0) < 1 << 48:
+        assert rows.tolist() == sorted(range(len(values)), key=lambda row: values[row])
 
 
 def test_the_vocabulary_is_in_key_order_gathered_or_not(tmp_path: Path) -> None:

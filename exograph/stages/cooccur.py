@@ -130,15 +130,22 @@ def _paper_keys(
 def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows' positions ordered by value (values not negative), and the values in that order.
 
-    When a value and a row's position fit in 64 bits together (they do unless a bucket holds trillions of
-    pairs or billions of rows), the two are sorted as one unsigned integer: a plain sort of integers, which
-    NumPy vectorises, is faster than an arg-sort of the values. Rows of one value come in any order.
+    Values of up to 48 bits (a bucket's pairs, a candidate's papers) are sorted a 16-bit digit at a time, least
+    significant first: NumPy sorts 16-bit integers stably by radix, in linear time, so each pass keeps the order
+    of the last and the rows of one value stay in row order. Wider values fall back to one sort of the value
+    and the row packed into an unsigned 64-bit integer where the two fit, else to an arg-sort.
     """
     rows = len(values)
-    row_bits = max(rows - 1, 1).bit_length()
     value_bits = int(values.max()).bit_length() if rows else 0
+    if value_bits <= 48:
+        order: np.ndarray = np.arange(rows)
+        for shift in range(0, max(value_bits, 1), 16):
+            digit = ((values[order] >> shift) & 0xFFFF).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+        return order, values[order]
+    row_bits = max(rows - 1, 1).bit_length()
     if value_bits + row_bits > 64:
-        order: np.ndarray = np.argsort(values)
+        order = np.argsort(values)
         return order, values[order]
     packed = (values.astype(np.uint64) << np.uint64(row_bits)) | np.arange(rows, dtype=np.uint64)
     packed.sort()
