@@ -16,18 +16,18 @@ Layout (integers unsigned 64-bit little-endian)::
     count entries: offset, compressed size, message size   24 bytes each (sizes 0: an empty batch)
     the compressed messages, in order
 
-Files are written under a temporary name and renamed, so a reader sees a whole file or none.
+Files are written atomically (:func:`exograph.atomic.atomic_open`), so a reader sees a whole file or none.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .atomic import atomic_open
 from .errors import ExographError
 
 if TYPE_CHECKING:
@@ -53,11 +53,9 @@ def write_batches(path: Path, batches: Sequence[pa.RecordBatch]) -> None:
     """Write ``batches`` to ``path`` so that :func:`read_batch` reads any one of them alone (atomically)."""
     import pyarrow as pa
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     entries: list[tuple[int, int, int]] = []
     offset = _HEAD.size + _ENTRY.size * len(batches)
-    with open(partial, "wb") as sink:
+    with atomic_open(path) as sink:
         sink.seek(offset)
         for batch in batches:
             if not batch.num_rows:
@@ -71,7 +69,6 @@ def write_batches(path: Path, batches: Sequence[pa.RecordBatch]) -> None:
         sink.seek(0)
         sink.write(_HEAD.pack(MAGIC, len(batches)))
         sink.write(b"".join(_ENTRY.pack(*entry) for entry in entries))
-    os.replace(partial, path)
 
 
 def read_batch(path: Path, index: int, schema: pa.Schema) -> pa.RecordBatch | None:

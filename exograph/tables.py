@@ -14,7 +14,6 @@ that is killed leaves no partial table for a resumed build to trust.
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .atomic import atomic_path
 from .bucketfile import read_batch, write_batches
 
 if TYPE_CHECKING:
@@ -248,14 +248,11 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
 def _write(path: Path, schema: pa.Schema, batches: Sequence[pa.RecordBatch]) -> None:
     import pyarrow as pa
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with pa.OSFile(str(partial), "wb") as sink:
+    with atomic_path(path) as partial, pa.OSFile(str(partial), "wb") as sink:
         options = pa.ipc.IpcWriteOptions(compression="lz4")
         with pa.ipc.new_file(sink, schema, options=options) as writer:
             for batch in batches:
                 writer.write_batch(batch)
-    os.replace(partial, path)
 
 
 def read_table(path: Path) -> pa.Table:

@@ -13,6 +13,7 @@ writes each relation triple once, whichever papers stated it.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     offsets = np.concatenate(([0], np.cumsum(sizes)))
     members = rows[np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))]
     owner = np.repeat(np.arange(len(keep)), sizes)
-    papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"].to_numpy()[members], members, owner)
+    papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"], members, owner)
     # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
     distinct, code = sorted_codes(papers)
     papers = papers.take(pa.array(_grouped(owner * max(len(distinct), 1) + code)[0]))
@@ -101,11 +102,11 @@ def _paper_keys(
     layout: Layout,
     producers: list[Path],
     from_producer: np.ndarray,
-    index: np.ndarray,
+    paper: pa.ChunkedArray,
     rows: np.ndarray,
     owner: np.ndarray,
 ) -> tuple[pa.Array, np.ndarray]:
-    """The keys of the papers of some pair rows (``rows``: their positions, ``index``: their ``paper`` values;
+    """The keys of the papers of some pair rows (``rows``: their positions; ``paper``: the rows' column;
     ``from_producer``: how many rows each producer gave), with each one's ``owner`` reordered alike.
 
     A pair row's paper is a position in the papers of the task that wrote it, whose keys are in its
@@ -113,18 +114,13 @@ def _paper_keys(
     """
     producer = np.repeat(np.arange(len(producers)), from_producer)[rows]
     order = np.argsort(producer, kind="stable")
-    producer, index = producer[order], index[order]
-    starts = run_starts(producer)
-    keys = pa.array([], pa.string())
+    producer, index = producer[order], paper.to_numpy()[rows[order]]
     pieces: list[pa.Array] = []
-    for start, end in zip(starts.tolist(), np.append(starts[1:], len(producer))[: len(starts)].tolist(), strict=True):
+    for start, end in itertools.pairwise(np.append(run_starts(producer), len(producer)).tolist()):
         path = layout.pair_papers(layout.producer_of(producers[int(producer[start])]))
-        pieces.append(
-            read_bucket([path], 0, PAIR_PAPER_SCHEMA)["key"].take(pa.array(index[start:end])).combine_chunks()
-        )
-    if pieces:
-        keys = pa.concat_arrays(pieces)
-    return keys, owner[order]
+        keys = read_bucket([path], 0, PAIR_PAPER_SCHEMA)["key"]
+        pieces.append(keys.take(pa.array(index[start:end])).combine_chunks())
+    return (pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())), owner[order]
 
 
 def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -163,8 +163,8 @@ def gather_vocabulary(layout: Layout, stage: str) -> None:
 
     Every task of the later stages reads the whole of them, and a file per bucket would make each task open as
     many files as there are buckets (a number that grows with the corpus). Both are in key order (see
-    :func:`entity_types`). Written by the driver once the
-    stage is done (again when a build resumes), atomically.
+    :func:`entity_types`). Written by the driver once the stage is done (again when a build resumes),
+    atomically.
     """
     table, schema = {"entities": ("types", TYPE_SCHEMA), "counts": ("papers", COUNT_SCHEMA)}[stage]
     whole = read_tables(layout.parts(stage, table), schema)
