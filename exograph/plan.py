@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final
 
 from .diagnostics import Diagnostics
 from .errors import InputError
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHUNK_BYTES",
     "CHUNK_DOCUMENTS",
+    "CHUNK_ROWS",
     "Chunk",
     "ChunkReport",
     "absorb_in_order",
@@ -45,6 +46,9 @@ CHUNK_BYTES: Final = 32 << 20
 #: ... and into chunks of at most this many documents: a task's memory grows with the papers it holds, and
 #: some files hold far more papers per byte than others (a relation row is 40 bytes, a paper's concepts 2 KB).
 CHUNK_DOCUMENTS: Final = 20_000
+#: Pieces of a gzipped bulk file hold at most this many rows (about ``CHUNK_BYTES`` of concept rows; the
+#: papers of a relation file, a row each, in a chunk that a read task holds by columns).
+CHUNK_ROWS: Final = 600_000
 #: Bulk files above this size are cut (or, gzipped, spilled into pieces) whatever ``CHUNK_BYTES`` says: a
 #: gzipped relation file holds tens of thousands of papers per megabyte.
 _SMALL_BYTES: Final = 1 << 20
@@ -85,13 +89,15 @@ def partition(
     *,
     chunk_bytes: int | None = None,
     chunk_documents: int | None = None,
+    chunk_rows: int | None = None,
     scratch: Path | None = None,
 ) -> list[Chunk]:
     """Chunks for the input files, in file order; large line-based files are cut between documents, into
     chunks of about ``chunk_bytes`` and at most ``chunk_documents`` documents.
 
     A gzipped bulk file cannot be cut by byte ranges: given a ``scratch`` folder (on a path every worker
-    sees), it is decompressed once, as a stream, into pieces there, each a chunk of its own.
+    sees), it is decompressed once, as a stream, into pieces there, each a chunk of its own (of at most
+    ``chunk_rows`` rows).
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     documents = chunk_documents or CHUNK_DOCUMENTS
@@ -104,7 +110,7 @@ def partition(
         fmt, gzipped = _cut_as(path, input_format, chunk_bytes)
         if fmt is not None and gzipped and scratch is not None:
             try:
-                pieces = list(_spill(path, chunk_bytes, documents, scratch, len(chunks)))
+                pieces = list(_spill(path, chunk_bytes, chunk_rows or CHUNK_ROWS, scratch, len(chunks)))
             except InputError:
                 pieces = []  # a broken stream: read whole, so the failure is reported for the file and line
             if not pieces:
@@ -159,68 +165,66 @@ def sniff(path: str) -> InputFormat | None:
         return None
 
 
-def _spill(
-    path: str, chunk_bytes: int, chunk_documents: int, scratch: Path, first_index: int
-) -> Iterator[tuple[Path, int]]:
-    """Decompress a bulk file into pieces of about ``chunk_bytes`` (at most ``chunk_documents`` PMIDs) that end
-    where a PMID's rows end.
+def _spill(path: str, chunk_bytes: int, chunk_rows: int, scratch: Path, first_index: int) -> Iterator[tuple[Path, int]]:
+    """Decompress a bulk file into pieces of about ``chunk_bytes`` (at most ``chunk_rows`` rows, unless one
+    PMID has more) that end where a PMID's rows end.
 
-    This runs in the driver before any read task can start, so it works a block of lines at a time: a block
-    that cannot hold a cut is written whole (its PMIDs counted by NumPy), and only the block where a piece
-    ends is looked at line by line. The pieces are those a line-by-line pass would cut.
+    This runs in the driver before any read task can start, so it looks at a block of lines at a time and
+    at single lines only where a piece is full: from there, the first line whose PMID is not the line
+    before's starts the next piece. Rows, not PMIDs, cap a piece because lines are counted for the price
+    of finding them (PMIDs would need every line's key compared), and a read task holds its rows: no more
+    papers than rows, whatever the file (a relation row is 40 bytes, a paper's concepts 2 KB).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
     from .gz import BROKEN_STREAM, open_read
 
     scratch.mkdir(parents=True, exist_ok=True)
     line = 0
     piece_first = 1
-    written = documents = 0
+    written = rows = 0
     previous = b""
     number = first_index
     out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115 - closed as each piece fills
     try:
-        with open_read(path) as stream:
+        with open_read(path) as stream, ThreadPoolExecutor(1) as ahead:
             carry = b""
+            # The next block is decompressed (ISA-L lets the GIL go) while this one is cut and written.
+            coming = ahead.submit(stream.read, _SPILL_BLOCK)
             while True:
-                block = stream.read(_SPILL_BLOCK)
-                data = carry + block
+                block = coming.result()
                 if block:
+                    coming = ahead.submit(stream.read, _SPILL_BLOCK)
+                data, carry = carry + block, b""
+                if block:  # the last line may go on in the next block (at the end, it is taken as it is)
                     end = data.rfind(b"\n") + 1
                     data, carry = data[:end], data[end:]
                 if not data:
                     if block:
                         continue
                     break
-                found = _line_documents(data, previous)
-                if found is not None:
-                    begin, starts, new, previous = 0, found.starts, found.new, found.last
-                    while (cut := found.cut(begin, written, documents, chunk_bytes, chunk_documents)) is not None:
-                        out.write(data[starts[begin] : starts[cut]])
-                        line += cut - begin
-                        out.close()
-                        yield Path(out.name), piece_first
-                        number += 1
-                        out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
-                        piece_first, written, documents, begin = line + 1, 0, 0, cut
-                    out.write(data[starts[begin] :])
-                    written += len(data) - int(starts[begin])
-                    documents += int(new[begin:].sum())
-                    line += len(starts) - begin
-                    continue
-                for raw in _lines(data):
-                    line += 1
-                    key = _key(raw)
-                    if key != previous:
-                        if written >= chunk_bytes or documents >= chunk_documents:
-                            out.close()
-                            yield Path(out.name), piece_first
-                            number += 1
-                            out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
-                            piece_first, written, documents = line, 0, 0
-                        documents += 1
-                    out.write(raw)
-                    written += len(raw)
-                    previous = key
+                raw = np.frombuffer(data, dtype=np.uint8)
+                view = memoryview(data)  # pieces are written from it without copies
+                breaks = np.flatnonzero(raw == 10)
+                starts = np.concatenate(([0], breaks[breaks < len(raw) - 1] + 1))
+                begin = 0
+                while (
+                    cut := _cut(data, starts, begin, previous, chunk_bytes - written, chunk_rows - rows)
+                ) is not None:
+                    out.write(view[starts[begin] : starts[cut]])
+                    line += cut - begin
+                    out.close()
+                    yield Path(out.name), piece_first
+                    number += 1
+                    out = open(scratch / f"piece-{number:05d}.tsv", "wb")  # noqa: SIM115
+                    piece_first, written, rows, begin = line + 1, 0, 0, cut
+                out.write(view[starts[begin] :])
+                written += len(data) - int(starts[begin])
+                rows += len(starts) - begin
+                line += len(starts) - begin
+                previous = _key(data[int(starts[-1]) :])
     except BROKEN_STREAM as exc:
         out.close()
         raise InputError(f"broken gzip stream: {exc}", path=path, line=line + 1) from None
@@ -232,72 +236,24 @@ def _spill(
 _SPILL_BLOCK: Final = 1 << 20
 
 
-def _lines(data: bytes) -> Iterator[bytes]:
-    """The lines of ``data``, each with its newline (split at ``\\n`` only, as a file is iterated)."""
-    parts = data.split(b"\n")
-    last = parts.pop()
-    for part in parts:
-        yield part + b"\n"
-    if last:
-        yield last
-
-
-class _LineDocuments(NamedTuple):
-    """A block of bulk rows: where each line starts, whether it starts a new document (a PMID other than the
-    line before's), and the last line's PMID."""
-
-    starts: np.ndarray
-    new: np.ndarray
-    before: np.ndarray  # documents started before each line
-    last: bytes
-
-    def cut(self, begin: int, written: int, documents: int, chunk_bytes: int, chunk_documents: int) -> int | None:
-        """The first line at or after ``begin`` where a piece holding ``written`` bytes and ``documents``
-        documents at ``begin`` must end (a new document once the piece is full), or None."""
-        import numpy as np
-
-        before = self.before
-        full_at = min(
-            int(np.searchsorted(self.starts, chunk_bytes - written + self.starts[begin], side="left")),
-            int(np.searchsorted(before, chunk_documents - documents + before[begin], side="left")),
-        )
-        opening = np.flatnonzero(self.new[max(begin, full_at) :])
-        return max(begin, full_at) + int(opening[0]) if len(opening) else None
-
-
-#: PMIDs the vectorised spill compares are shorter than this (a block with a longer one goes line by line).
-_KEY_BYTES: Final = 16
-
-
-def _line_documents(data: bytes, previous: bytes) -> _LineDocuments | None:
-    """Where each line of ``data`` starts and whether it starts a new document (``previous``: the PMID of the
-    line before ``data``), or None for a block the line-by-line pass must take (a carriage return, a PMID
-    of 16 bytes or more).
-
-    Vectorised, as this runs on every byte of a bulk file: each line's PMID is what comes before its first tab
-    (or its end), compared with the line before's as its length and two 64-bit words.
-    """
+def _cut(data: bytes, starts: np.ndarray, begin: int, previous: bytes, room: int, rows_left: int) -> int | None:
+    """The line of ``data`` (at or after ``begin``) that starts the next piece, or None: the first line with
+    a new PMID once the piece is full, having been given ``room`` more bytes and ``rows_left`` more rows at
+    ``begin`` (``previous``: the PMID of the line before ``data``)."""
     import numpy as np
 
-    if b"\r" in data:
+    full_at = int(np.searchsorted(starts, room + int(starts[begin]), side="left"))
+    full_at = max(begin, min(full_at, begin + rows_left))
+    if full_at >= len(starts):
         return None
-    raw = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(raw == 10)
-    starts = np.concatenate(([0], breaks[breaks < len(raw) - 1] + 1))
-    # Each line's first bytes (the end of the data reads as line ends); its PMID ends at the first tab or end.
-    padded = np.concatenate((raw, np.full(_KEY_BYTES, 10, dtype=np.uint8)))
-    windows = padded[starts[:, None] + np.arange(_KEY_BYTES)]
-    stop = (windows == 9) | (windows == 10)
-    if not stop.any(axis=1).all():
-        return None
-    length = stop.argmax(axis=1)
-    windows[np.arange(_KEY_BYTES) >= length[:, None]] = 0
-    words = windows.view(np.uint64)
-    new = np.empty(len(starts), dtype=bool)
-    new[1:] = (length[1:] != length[:-1]) | np.any(words[1:] != words[:-1], axis=1)
-    new[0] = data[: int(length[0])] != previous
-    last = int(starts[-1])
-    return _LineDocuments(starts, new, np.cumsum(new) - new, data[last : last + int(length[-1])])
+    before = previous if full_at == 0 else _key(data[int(starts[full_at - 1]) : int(starts[full_at])])
+    for at in range(full_at, len(starts)):
+        stop = int(starts[at + 1]) if at + 1 < len(starts) else len(data)
+        key = _key(data[int(starts[at]) : stop])
+        if key != before:
+            return at
+        before = key
+    return None
 
 
 def _key(line: bytes) -> bytes:

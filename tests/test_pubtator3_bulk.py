@@ -130,7 +130,8 @@ def test_pieces_hold_at_most_so_many_papers_whatever_their_bytes(
     bulk: tuple[Path, Path], tmp_path: Path, gzipped: bool
 ) -> None:
     """A relation file holds fifty times more papers per byte than a concept file: pieces are cut by papers
-    too, so that no task holds more than ``chunk_documents`` of them."""
+    too (a plain file by ``chunk_documents``; a gzipped one, spilled, by ``chunk_rows``, and so by papers), so
+    that no task holds more than so many of them."""
     from exograph.plan import partition
 
     relations = bulk[1]
@@ -141,9 +142,10 @@ def test_pieces_hold_at_most_so_many_papers_whatever_their_bytes(
     rows = gzip.decompress(bulk[1].read_bytes()).decode().splitlines(keepends=True)
     size = relations.stat().st_size  # just above the size threshold, so that only the papers cut the file
     chunk_bytes = 8 * (size - 1) if gzipped else size - 1
-    chunks = partition([relations], None, chunk_bytes=chunk_bytes, chunk_documents=40, scratch=tmp_path / "scratch")
-    papers = len({row.split("\t", 1)[0] for row in rows})
-    assert len(chunks) == -(-papers // 40)
+    cap = {"chunk_rows": 40} if gzipped else {"chunk_documents": 40}
+    chunks = partition([relations], None, chunk_bytes=chunk_bytes, scratch=tmp_path / "scratch", **cap)
+    papers = [row.split("\t", 1)[0] for row in rows]
+    assert len(chunks) > 1
     pieces = []
     for chunk in chunks:
         with open(chunk.path, "rb") as handle:
@@ -151,9 +153,18 @@ def test_pieces_hold_at_most_so_many_papers_whatever_their_bytes(
             text = handle.read(None if chunk.end is None else chunk.end - chunk.start).decode()
         lines = text.splitlines(keepends=True)
         assert rows[chunk.first_line - 1] == lines[0]  # line numbers count from the file's start
-        assert len({line.split("\t", 1)[0] for line in lines}) <= 40
+        keys = [line.split("\t", 1)[0] for line in lines]
+        assert len(set(keys)) <= 40
+        if gzipped:  # at most 40 rows, save the rows of the PMID that fills the piece
+            assert len([k for k in keys if k != keys[-1]]) < 40
         pieces.append(text)
     assert "".join(pieces) == "".join(rows)
+    # No PMID is split between pieces (the fixture's rows of a PMID are together).
+    owners: dict[str, int] = {}
+    for number, piece in enumerate(pieces):
+        for key in {line.split("\t", 1)[0] for line in piece.splitlines()}:
+            assert owners.setdefault(key, number) == number
+    assert len(owners) == len(set(papers))
 
 
 def test_pubtator_chunks_hold_at_most_so_many_documents(tmp_path: Path) -> None:
@@ -170,19 +181,18 @@ def test_pubtator_chunks_hold_at_most_so_many_documents(tmp_path: Path) -> None:
     assert "".join(texts) == "".join(documents)
 
 
-def _pieces_line_by_line(text: bytes, chunk_bytes: int, chunk_documents: int) -> list[tuple[bytes, int]]:
+def _pieces_line_by_line(text: bytes, chunk_bytes: int, chunk_rows: int) -> list[tuple[bytes, int]]:
     """What the spill must give, the slow way: a piece ends before a new PMID once it is full."""
     pieces: list[tuple[bytes, int]] = []
-    current, first, written, documents, previous = b"", 1, 0, 0, b""
+    current, first, written, rows, previous = b"", 1, 0, 0, b""
     for number, raw in enumerate(text.splitlines(keepends=True), start=1):
         key = raw.split(b"\n", 1)[0].split(b"\t", 1)[0]
-        if key != previous:
-            if written >= chunk_bytes or documents >= chunk_documents:
-                pieces.append((current, first))
-                current, first, written, documents = b"", number, 0, 0
-            documents += 1
+        if key != previous and (written >= chunk_bytes or rows >= chunk_rows):
+            pieces.append((current, first))
+            current, first, written, rows = b"", number, 0, 0
         current += raw
         written += len(raw)
+        rows += 1
         previous = key
     pieces.append((current, first))
     return pieces
@@ -195,33 +205,37 @@ def _pieces_line_by_line(text: bytes, chunk_bytes: int, chunk_documents: int) ->
         max_size=60,
     ),
     chunk_bytes=st.integers(1, 3000),
-    chunk_documents=st.integers(1, 8),
+    chunk_rows=st.integers(1, 12),
     block=st.integers(1, 200),
+    final_newline=st.booleans(),
 )
 def test_spilled_pieces_are_those_a_line_by_line_pass_cuts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     documents: list[tuple[int, list[str]]],
     chunk_bytes: int,
-    chunk_documents: int,
+    chunk_rows: int,
     block: int,
+    final_newline: bool,
 ) -> None:
     """The spill looks at blocks of lines at once (vectorised); its pieces are the line-by-line ones, whatever
-    the block size, PMID lengths (up to 19 digits: longer than 16 bytes go line by line) and row contents."""
+    the block size, PMID lengths (up to 19 digits), row contents and whether the file ends with a newline."""
     import shutil
 
     import exograph.plan as plan
 
     text = "".join(f"{pmid}\t{row}\n" for pmid, rows in documents for row in rows).encode()
+    if not final_newline:
+        text = text.removesuffix(b"\n")
     source = tmp_path / "bulk.gz"
     source.write_bytes(gzip.compress(text))
     scratch = tmp_path / "scratch"
     shutil.rmtree(scratch, ignore_errors=True)
     monkeypatch.setattr(plan, "_SPILL_BLOCK", block)
     pieces = [
-        (path.read_bytes(), first) for path, first in plan._spill(str(source), chunk_bytes, chunk_documents, scratch, 0)
+        (path.read_bytes(), first) for path, first in plan._spill(str(source), chunk_bytes, chunk_rows, scratch, 0)
     ]
-    assert pieces == _pieces_line_by_line(text, chunk_bytes, chunk_documents)
+    assert pieces == _pieces_line_by_line(text, chunk_bytes, chunk_rows)
 
 
 _ROW = st.one_of(
