@@ -61,6 +61,7 @@ class DaskExecutor:
 
     def __init__(self, *, workers: int | None = None, scheduler: str | None = None) -> None:
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError as exc:
             raise EngineError("--engine dask needs Dask: pip install 'exograph[dask]'") from exc
@@ -69,13 +70,16 @@ class DaskExecutor:
             if scheduler is not None:
                 self.client = Client(scheduler, timeout="20s")
             else:
-                self._cluster = LocalCluster(
-                    n_workers=workers or 2,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                )
+                # No dashboard, so nobody reads the workers' statistical profile: its sampling thread would
+                # take each worker's GIL a hundred times a second for nothing.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self._cluster = LocalCluster(
+                        n_workers=workers or 2,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
                 self.client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             raise EngineError(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}") from None
