@@ -11,6 +11,8 @@ workers included), sampled from /proc:
   graph; only up to ``--memory-max`` abstracts, where it fits)
 - ``plan``: the same with ``--plan tables`` (the out-of-core plan, every stage in this process)
 - ``dask1`` / ``dask2``: the same with ``--engine dask -j N`` (a LocalCluster of N worker processes)
+- ``dask2-store``: ``dask2`` writing the embedded store too (without ``--no-store``): the whole build of
+  shards and store in one command, as a user runs it
 - ``store``: the embedded store bulk-loaded from the plan's shards (``exograph.store.load_shards``)
 - ``floor``: pyoxigraph parsing the same statements (the shards) and writing Turtle, in one process
 
@@ -35,11 +37,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from pubtator3_bulk import write_bulk  # noqa: E402
 from scale import measure  # noqa: E402
 
+# name: (arguments added to the build's, cores it uses, whether it writes the store)
 RUNS = {
-    "memory": (["--plan", "memory"], 1),
-    "plan": (["--plan", "tables"], 1),
-    "dask1": (["--engine", "dask", "-j", "1"], 1),
-    "dask2": (["--engine", "dask", "-j", "2"], 2),
+    "memory": (["--plan", "memory"], 1, False),
+    "plan": (["--plan", "tables"], 1, False),
+    "dask1": (["--engine", "dask", "-j", "1"], 1, False),
+    "dask2": (["--engine", "dask", "-j", "2"], 2, False),
+    "dask2-store": (["--engine", "dask", "-j", "2"], 2, True),
 }
 
 
@@ -88,16 +92,18 @@ def run(sizes: list[int], runs: list[str], work: Path, memory_max: int) -> list[
             write_bulk(size, data)
         inputs = [str(data / "bioconcepts2pubtator3.gz"), str(data / "relation2pubtator3.gz")]
         # -v: the build prints each stage's time to this script's standard error, beside the run's figures.
-        common = ["--output", "nquads-shards", "--no-store", "--clean", "-v", "--no-default-mappings"]
+        common = ["--output", "nquads-shards", "--clean", "-v", "--no-default-mappings"]
         results: dict[str, dict[str, float]] = {}
         shards: Path | None = None
         for name in runs:
             if name in ("store", "floor") or (name == "memory" and size > memory_max):
                 continue
-            extra, cores = RUNS[name]
+            extra, cores, with_store = RUNS[name]
             out = work / f"out-{size}-{name}"
             shutil.rmtree(out, ignore_errors=True)
-            figures = measure([*exograph, *inputs, "-o", str(out), *common, *extra])
+            figures = measure(
+                [*exograph, *inputs, "-o", str(out), *common, *extra, *([] if with_store else ["--no-store"])]
+            )
             manifest = json.loads((out / "rdf" / "manifest.json").read_text())
             figures["statements"] = manifest["statements"]
             figures["disk_mb"] = _disk(out) / 1e6
