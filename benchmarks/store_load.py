@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from exograph.rdf import chunk_stream
 from exograph.store import run_query
-from exograph.writers.shards import shard_blocks
+from exograph.writers.shards import read_manifest, shard_blocks
 
 QUERIES = {
     "an entity's paper count": "SELECT ?n WHERE { MESH:D007411 exo:paperCount ?n }",
@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("store", type=Path, help="where to write the store (replaced)")
     parser.add_argument("--no-compact", action="store_true", help="skip the flush and the compaction")
     args = parser.parse_args()
-    shards = sorted(args.shards.glob("part-*.nq.gz"))
+    # The manifest's list, each shard checked against its size and SHA-256 before the clock starts.
+    shards = [args.shards / str(entry["file"]) for entry in read_manifest(args.shards)["shards"]]  # type: ignore[attr-defined]
     times = load(shards, args.store, compact=not args.no_compact)
     size = sum(p.stat().st_size for p in args.store.rglob("*") if p.is_file())
     print(f"{len(shards)} shards, {'no compaction' if args.no_compact else 'compacted'}; store {size / 1e6:,.0f} MB")
