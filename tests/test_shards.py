@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,7 +12,7 @@ import pytest
 
 from exograph.errors import WriteError
 from exograph.pipeline import build
-from exograph.writers.shards import read_manifest, write_nquads_shards
+from exograph.writers.shards import read_manifest, write_nquads_shards, write_shard_blocks
 
 from .conftest import FIXTURES, SEEDS
 
@@ -59,3 +60,23 @@ def test_a_tampered_shard_is_caught(built: Path, tmp_path: Path) -> None:
     shard.write_bytes(shard.read_bytes()[:-10])
     with pytest.raises(WriteError, match="does not match the manifest"):
         read_manifest(copy)
+
+
+def test_a_shard_is_published_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A task that fails mid-shard leaves no shard and no partial file; one that succeeds replaces the old shard."""
+    path = tmp_path / "rdf" / "part-00000.nq.gz"
+    line = b'<http://example.org/s> <http://example.org/p> "o" .\n'
+
+    def failing() -> Iterator[bytes]:
+        yield line * 1000
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        write_shard_blocks(path, failing())
+    assert list(path.parent.iterdir()) == []
+    assert write_shard_blocks(path, [line * 3, line]) == 4
+    with pytest.raises(OSError):
+        write_shard_blocks(path, failing())
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert gzip.decompress(path.read_bytes()) == line * 4
+    assert path.stat().st_mode & 0o777 == 0o644

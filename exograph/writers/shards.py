@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from pyoxigraph import RdfFormat, parse, serialize
 
-from ..atomic import Destination, atomic_dir
+from ..atomic import Destination, atomic_dir, atomic_open
 from ..errors import WriteError
 from ..gz import compress, open_read, writer
 from ..rdf import nquads_chunks, text_chunks
@@ -97,17 +97,12 @@ def write_shard(path: Path, texts: Iterable[str]) -> int:
 
 def write_shard_blocks(path: Path, blocks: Iterable[bytes]) -> int:
     """:func:`write_shard` for statement text already encoded (UTF-8 blocks of whole lines)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = 0
-    with (
-        open(partial, "wb") as raw,
-        writer(raw, level=1) as out,
-    ):
+    # A task failing mid-shard leaves neither the shard nor a stray partial file behind.
+    with atomic_open(path) as raw, writer(raw, level=1) as out:
         for data in blocks:
             lines += data.count(b"\n")
             out.write(data)
-    os.replace(partial, path)
     return lines
 
 
