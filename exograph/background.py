@@ -58,7 +58,7 @@ def start_cooccurrence(
         pending = pool.submit(
             statistics, matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p
         )
-        pending = _then(pending, lambda stats: result(matrix, stats))
+        pending = _then(pending, lambda stats: result(matrix, stats, papers=kg.edge_papers))
     pool.shutdown(wait=False)
     # The records are made in the thread that sees the job finish, while this one goes on writing.
     edges: Future[list[CoOccurrence]] = _then(pending, records)
@@ -71,9 +71,8 @@ def _job(min_papers: int, max_p: float, text: str | None) -> Any:
     if kg is None:
         raise RuntimeError("the co-occurrence job must be started by start_cooccurrence")
     matrix = incidence(kg)
-    found = result(
-        matrix, statistics(matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
-    )
+    stats = statistics(matrix.columns, matrix.total, pairs=DEFAULT_PAIRS, min_papers=min_papers, max_p=max_p)
+    found = result(matrix, stats, papers=kg.edge_papers)
     if text is not None:
         write_cooccurrence_text(records(found), text)
     return found

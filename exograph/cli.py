@@ -126,7 +126,11 @@ def build(
     ] = PlanOption("auto"),
     profile: Annotated[
         Optional[ProfileOption],  # type: ignore[valid-type]  # noqa: UP045
-        typer.Option("--profile", help="full, or compact: no per-mention offsets (default for PubTator3 bulk files)."),
+        typer.Option(
+            "--profile",
+            help="full, or compact: no per-mention offsets, and co-occurrence edges without their list of supporting "
+            "papers (default for PubTator3 bulk files).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print how long each phase took.")] = False,

@@ -254,11 +254,13 @@ def cooccurrences(
     min_papers: int = 2,
     max_p: float = 0.05,
 ) -> list[CoOccurrence]:
-    """All co-occurrence edges with at least ``min_papers`` shared papers and adjusted p <= ``max_p``."""
+    """All co-occurrence edges with at least ``min_papers`` shared papers and adjusted p <= ``max_p``.
+
+    Each lists its supporting papers if the graph keeps them (:attr:`KnowledgeGraph.edge_papers`).
+    """
     matrix = incidence(kg)
-    return records(
-        result(matrix, statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p))
-    )
+    stats = statistics(matrix.columns, matrix.total, pairs=pairs, min_papers=min_papers, max_p=max_p)
+    return records(result(matrix, stats, papers=kg.edge_papers))
 
 
 def finalize(
@@ -400,9 +402,12 @@ class Result:
     supporting: list[np.ndarray]
 
 
-def result(matrix: Incidence, stats: Stats) -> Result:
-    """Attach to each passing pair the row indices of the papers it shares."""
+def result(matrix: Incidence, stats: Stats, *, papers: bool = True) -> Result:
+    """Attach to each passing pair the row indices of the papers it shares (none without ``papers``)."""
     types = list(matrix.columns)
+    if not papers:
+        none = np.empty(0, dtype=np.int64)
+        return Result(matrix.paper_keys, matrix.keys, stats, [none] * len(stats["src"]))
     supporting = [
         np.intersect1d(
             _papers_of(matrix.columns[types[int(ta)]], int(i)),

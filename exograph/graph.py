@@ -184,10 +184,14 @@ class KnowledgeGraph:
     :func:`exograph.cooccurrence.finalize`.
     """
 
-    def __init__(self, *, spans: bool = True, entity_links: bool = True) -> None:
+    def __init__(self, *, spans: bool = True, edge_papers: bool = True, entity_links: bool = True) -> None:
         #: Whether papers keep their mention spans (offsets); without them (the compact profile) only
         #: each paper's mention counts are kept.
         self.spans = spans
+        #: Whether co-occurrence edges list the papers that support them. The compact profile leaves the
+        #: lists out: they are exactly the papers that mention both entities (a query away), and at
+        #: PubTator3 scale they would outnumber every other statement, growing with pairs times papers.
+        self.edge_papers = edge_papers
         #: Whether each entity node keeps the set of papers that link it. A graph that only merges papers
         #: whose entities are held elsewhere (the out-of-core ``papers`` stage) has no entity nodes to keep
         #: them in, and would otherwise hold every (entity, paper) link of its share of the corpus twice.

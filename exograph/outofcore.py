@@ -53,7 +53,8 @@ T = TypeVar("T")
 #: How a build is made: in this process's memory, out of core in stages (tables), or chosen by input size.
 PlanChoice = Literal["auto", "memory", "tables"]
 PLAN_CHOICES: Final[tuple[PlanChoice, ...]] = get_args(PlanChoice)
-#: What is kept of each mention: everything (``full``), or counts without offsets (``compact``).
+#: What a build keeps: everything (``full``), or what scales to PubTator3 (``compact``): mention counts without
+#: offsets, and co-occurrence edges with their statistics but without the list of the papers that support them.
 Profile = Literal["full", "compact"]
 PROFILES: Final[tuple[Profile, ...]] = get_args(Profile)
 
@@ -126,6 +127,7 @@ def run_plan(
     *,
     input_format: InputFormat | None = None,
     spans: bool = False,
+    edge_papers: bool = True,
     min_papers: int = 2,
     max_p: float = 0.05,
     mapping_sets: Sequence[MappingSet] = (),
@@ -161,6 +163,7 @@ def run_plan(
         root=str(work),
         buckets=buckets,
         spans=spans,
+        edge_papers=edge_papers,
         pairs=DEFAULT_PAIRS,
         min_papers=min_papers,
         max_p=max_p,

@@ -428,8 +428,8 @@ def build(
     ``plan`` says how the graph is built: in this process's memory (``"memory"``), or by the out-of-core
     plan (``"tables"``: :mod:`exograph.outofcore`, in bounded memory, its stages run by ``engine``);
     ``"auto"`` takes the plan on Dask and for inputs over :data:`PLAN_AUTO_BYTES`. Both give the same
-    statements. ``profile`` ``"compact"`` leaves out per-mention spans (offsets), keeping mention counts;
-    it is the default when an input is a PubTator3 bulk file (which has no offsets), else ``"full"``.
+    statements. ``profile`` ``"compact"`` leaves out per-mention spans (offsets), keeping mention counts, and
+    the supporting papers of co-occurrence edges, keeping their statistics; it is the default when an input is a PubTator3 bulk file (which has no offsets), else ``"full"``.
 
     >>> from exograph import build
     >>> result = build(["seeds/"])
@@ -437,7 +437,8 @@ def build(
     (1, True)
     """
     chosen_profile = profile or _default_profile(inputs, input_format)
-    kg = KnowledgeGraph(spans=chosen_profile == "full")
+    full = chosen_profile == "full"
+    kg = KnowledgeGraph(spans=full, edge_papers=full)
     result = BuildResult(graph=kg)
     options = _Options(
         input_format=input_format,
@@ -574,7 +575,8 @@ def _build_planned(
         if not files:
             return result
         sets = _mapping_sets(result, options.mapping_sources, strict=options.strict)
-        key = plan_key(files, {**settings, "format": options.input_format, "spans": kg.spans, "sets": len(sets)})
+        kept = {"spans": kg.spans, "edge_papers": kg.edge_papers}
+        key = plan_key(files, {**settings, "format": options.input_format, **kept, "sets": len(sets)})
         work_root = folder.state / "work"
         if work_root.is_dir():
             for stale in work_root.iterdir():  # a stopped build of other inputs: never resumed now
@@ -594,6 +596,7 @@ def _build_planned(
                     executor,
                     input_format=options.input_format,
                     spans=kg.spans,
+                    edge_papers=kg.edge_papers,
                     min_papers=settings["min_papers"],
                     max_p=settings["max_p"],
                     mapping_sets=sets,

@@ -136,15 +136,52 @@ def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch
     assert _canonical(tables / "graph.nt") == _canonical(memory / "graph.nt")
 
 
-def test_compact_profile_leaves_out_spans_only(tmp_path: Path) -> None:
+PUBLICATIONS = "<https://w3id.org/biolink/vocab/publications>"
+COOCCURRENCE = "<https://w3id.org/exograph/id/cooccurrence/"
+
+
+@pytest.mark.parametrize("plan", ["memory", "tables"])
+def test_compact_profile_leaves_out_spans_and_edge_papers_only(plan: str, tmp_path: Path) -> None:
     source = [FIXTURES / "cdr_excerpt.pubtator"]
-    full = build(source, tmp_path / "full", outputs=["ntriples"], store=False, profile="full")
-    compact = build(source, tmp_path / "compact", outputs=["ntriples"], store=False, profile="compact")
+    options = {"outputs": ["ntriples"], "store": False, "plan": plan, "min_papers": 1, "max_p": 1.0}
+    full = build(source, tmp_path / "full", profile="full", **options)  # type: ignore[arg-type]
+    compact = build(source, tmp_path / "compact", profile="compact", **options)  # type: ignore[arg-type]
     assert full.ok and compact.ok
     every, kept = set(_canonical(tmp_path / "full" / "graph.nt")), set(_canonical(tmp_path / "compact" / "graph.nt"))
     assert kept < every
-    assert all("/span/" in line.split(" ", 1)[0] for line in every - kept)
+    left_out = every - kept
+    spans = {line for line in left_out if "/span/" in line.split(" ", 1)[0]}
+    edge_papers = {line for line in left_out if line.startswith(COOCCURRENCE) and f" {PUBLICATIONS} " in line}
+    assert spans and edge_papers and spans | edge_papers == left_out
     assert any("/count/" in line for line in kept)  # mention counts stay
+    # Every co-occurrence edge stays, with its statistics.
+    pair_counts = sum("concept_pair_count" in line for line in kept)
+    assert pair_counts == sum("concept_pair_count" in line for line in every) > 10
+
+
+def test_an_edges_papers_are_a_query_away_in_the_compact_profile(tmp_path: Path) -> None:
+    """What the compact profile leaves out, the papers that support an edge, is what the store answers for the
+    papers that mention (or are about) both of its entities: nothing is lost."""
+    from exograph import query
+
+    source = [SEEDS, FIXTURES / "cards", FIXTURES / "cdr_excerpt.pubtator"]
+    options = {"outputs": ["ntriples"], "min_papers": 1, "max_p": 1.0}
+    full = build(source, tmp_path / "full", profile="full", store=False, **options)  # type: ignore[arg-type]
+    build(source, tmp_path / "compact", profile="compact", **options)  # type: ignore[arg-type]
+    listed: dict[tuple[str, str], set[str]] = {}
+    for line in _canonical(tmp_path / "full" / "graph.nt"):
+        if line.startswith(COOCCURRENCE) and f" {PUBLICATIONS} " in line:
+            edge, _, paper = line.rstrip(" .").partition(f" {PUBLICATIONS} ")
+            listed.setdefault((edge, paper), set())
+    rows = query(
+        tmp_path / "compact",
+        "SELECT DISTINCT ?edge ?paper WHERE { ?edge biolink:subject ?s ; biolink:object ?o ; "
+        "biolink:concept_pair_count ?n . ?paper (biolink:mentions|schema:about) ?s , ?o }",
+    )
+    assert isinstance(rows, list)
+    derived = {(f"<{r['edge']}>", f"<{r['paper']}>") for r in rows}
+    assert len(full.graph.cooccurrence) > 50
+    assert derived == set(listed)
 
 
 def test_bulk_inputs_default_to_the_compact_profile(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ class Layout:
     root: str
     buckets: int
     spans: bool = True
+    #: Whether co-occurrence edges list their supporting papers (the full profile).
+    edge_papers: bool = True
     pairs: tuple[tuple[str, str], ...] = ()
     min_papers: int = 2
     max_p: float = 0.05

@@ -74,13 +74,16 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     )
     keep = np.flatnonzero(low & (a >= layout.min_papers))
     sizes = a[keep]
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    members = rows[np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))]
-    owner = np.repeat(np.arange(len(keep)), sizes)
-    papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"], members, owner)
-    # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
-    distinct, code = sorted_codes(papers)
-    papers = papers.take(pa.array(_grouped(owner * max(len(distinct), 1) + code)[0]))
+    if layout.edge_papers:
+        offsets = np.concatenate(([0], np.cumsum(sizes)))
+        members = rows[np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))]
+        owner = np.repeat(np.arange(len(keep)), sizes)
+        papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"], members, owner)
+        # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.
+        distinct, code = sorted_codes(papers)
+        papers = papers.take(pa.array(_grouped(owner * max(len(distinct), 1) + code)[0]))
+    else:  # the compact profile: the counts only
+        offsets, papers = np.zeros(len(keep) + 1, dtype=np.int64), pa.array([], pa.string())
     chosen = pa.table(
         {
             "a": sources.take(pa.array(source[keep])),

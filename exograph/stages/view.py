@@ -26,7 +26,7 @@ __all__ = ["entity_view"]
 
 def entity_view(layout: Layout, mapping_sets: Sequence[MappingSet] = ()) -> KnowledgeGraph:
     """Entities (with their paper counts), mappings and co-occurrence edges of the plan in ``layout``."""
-    kg = KnowledgeGraph(spans=False)
+    kg = KnowledgeGraph(spans=False, edge_papers=layout.edge_papers)
     for path in layout.parts("entities", "nodes"):
         for row in read_table(path).to_pylist():
             node = entity_node(row)
