@@ -184,7 +184,9 @@ class KnowledgeGraph:
     :func:`exograph.cooccurrence.finalize`.
     """
 
-    def __init__(self, *, spans: bool = True, edge_papers: bool = True, entity_links: bool = True) -> None:
+    def __init__(
+        self, *, spans: bool = True, edge_papers: bool = True, paper_graphs: bool = True, entity_links: bool = True
+    ) -> None:
         #: Whether papers keep their mention spans (offsets); without them (the compact profile) only
         #: each paper's mention counts are kept.
         self.spans = spans
@@ -192,6 +194,11 @@ class KnowledgeGraph:
         #: lists out: they are exactly the papers that mention both entities (a query away), and at
         #: PubTator3 scale they would outnumber every other statement, growing with pairs times papers.
         self.edge_papers = edge_papers
+        #: Whether each paper's statements sit in a named graph of their own (N-Quads, TriG, the store). The
+        #: compact profile puts them in the default graph: a quad store indexes a named graph's statements six
+        #: ways instead of three, and their subjects (the paper, or IRIs minted under it) already say whose
+        #: they are.
+        self.paper_graphs = paper_graphs
         #: Whether each entity node keeps the set of papers that link it. A graph that only merges papers
         #: whose entities are held elsewhere (the out-of-core ``papers`` stage) has no entity nodes to keep
         #: them in, and would otherwise hold every (entity, paper) link of its share of the corpus twice.

@@ -54,7 +54,8 @@ T = TypeVar("T")
 PlanChoice = Literal["auto", "memory", "tables"]
 PLAN_CHOICES: Final[tuple[PlanChoice, ...]] = get_args(PlanChoice)
 #: What a build keeps: everything (``full``), or what scales to PubTator3 (``compact``): mention counts without
-#: offsets, and co-occurrence edges with their statistics but without the list of the papers that support them.
+#: offsets, co-occurrence edges with their statistics but without the list of the papers that support them, and
+#: each paper's statements in the default graph rather than a named graph of its own.
 Profile = Literal["full", "compact"]
 PROFILES: Final[tuple[Profile, ...]] = get_args(Profile)
 
@@ -128,6 +129,7 @@ def run_plan(
     input_format: InputFormat | None = None,
     spans: bool = False,
     edge_papers: bool = True,
+    paper_graphs: bool = True,
     min_papers: int = 2,
     max_p: float = 0.05,
     mapping_sets: Sequence[MappingSet] = (),
@@ -164,6 +166,7 @@ def run_plan(
         buckets=buckets,
         spans=spans,
         edge_papers=edge_papers,
+        paper_graphs=paper_graphs,
         pairs=DEFAULT_PAIRS,
         min_papers=min_papers,
         max_p=max_p,

@@ -429,7 +429,9 @@ def build(
     plan (``"tables"``: :mod:`exograph.outofcore`, in bounded memory, its stages run by ``engine``);
     ``"auto"`` takes the plan on Dask and for inputs over :data:`PLAN_AUTO_BYTES`. Both give the same
     statements. ``profile`` ``"compact"`` leaves out per-mention spans (offsets), keeping mention counts, and
-    the supporting papers of co-occurrence edges, keeping their statistics; it is the default when an input is a PubTator3 bulk file (which has no offsets), else ``"full"``.
+    the supporting papers of co-occurrence edges, keeping their statistics, and puts each paper's statements
+    in the default graph rather than a named graph of its own; it is the default when an input is a PubTator3
+    bulk file (which has no offsets), else ``"full"``.
 
     >>> from exograph import build
     >>> result = build(["seeds/"])
@@ -438,7 +440,7 @@ def build(
     """
     chosen_profile = profile or _default_profile(inputs, input_format)
     full = chosen_profile == "full"
-    kg = KnowledgeGraph(spans=full, edge_papers=full)
+    kg = KnowledgeGraph(spans=full, edge_papers=full, paper_graphs=full)
     result = BuildResult(graph=kg)
     options = _Options(
         input_format=input_format,
@@ -575,7 +577,7 @@ def _build_planned(
         if not files:
             return result
         sets = _mapping_sets(result, options.mapping_sources, strict=options.strict)
-        kept = {"spans": kg.spans, "edge_papers": kg.edge_papers}
+        kept = {"spans": kg.spans, "edge_papers": kg.edge_papers, "paper_graphs": kg.paper_graphs}
         key = plan_key(files, {**settings, "format": options.input_format, **kept, "sets": len(sets)})
         work_root = folder.state / "work"
         if work_root.is_dir():
@@ -597,6 +599,7 @@ def _build_planned(
                     input_format=options.input_format,
                     spans=kg.spans,
                     edge_papers=kg.edge_papers,
+                    paper_graphs=kg.paper_graphs,
                     min_papers=settings["min_papers"],
                     max_p=settings["max_p"],
                     mapping_sets=sets,

@@ -63,6 +63,7 @@ __all__ = [
     "nquads_chunks",
     "ntriples_chunks",
     "paper_count_text",
+    "paper_end",
     "paper_graph_iri",
     "paper_text",
     "quads",
@@ -150,6 +151,12 @@ def _iri_path(key: str) -> str:
 def paper_graph_iri(paper_key: str) -> str:
     """Name of the graph holding one paper's statements."""
     return _expand("exo.id:graph/" + _local_path(paper_key))
+
+
+def paper_end(paper_key: str, *, graphs: bool) -> str:
+    """How each of a paper's statements ends: in the paper's named graph, or (``graphs`` false) in the default
+    graph, where the compact profile puts them."""
+    return f" <{paper_graph_iri(paper_key)}> .\n" if graphs else " .\n"
 
 
 def quads(source: KnowledgeGraph | Statements) -> Iterator[Quad]:
@@ -289,7 +296,6 @@ def statement_text(source: KnowledgeGraph | Statements, *, quads: bool, cooccurr
     before anything is written, need not re-check the IRIs
     (``tests/test_exports.py`` parses the outputs strictly).
     """
-    end = " .\n"
     node_iri = NodeIris()
     statements = Statements.of(source)
     kg = statements.graph
@@ -308,7 +314,7 @@ def statement_text(source: KnowledgeGraph | Statements, *, quads: bool, cooccurr
     types = {key: entity.type for key, entity in kg.entities.items()}
     for paper in kg.sorted_papers():
         text, direct = paper_text(
-            paper, f" <{paper_graph_iri(paper.key)}> .\n" if quads else end, node_iri, kg.author_key, types
+            paper, paper_end(paper.key, graphs=quads and kg.paper_graphs), node_iri, kg.author_key, types
         )
         new = [triple for triple in direct if triple not in stated]
         stated.update(new)
@@ -671,7 +677,7 @@ def cooccurrence_text(edges: Iterable[CoOccurrence], node_iri: NodeIris) -> Iter
 
 
 def to_rdflib(kg: KnowledgeGraph) -> rdflib.Dataset:
-    """The graph as an rdflib Dataset (one named graph per paper, the rest in the default graph).
+    """The graph as an rdflib Dataset (a named graph per paper if the graph keeps them, the rest in the default graph).
 
     >>> import exograph
     >>> ds = exograph.to_rdflib(exograph.build(["seeds/"]).graph)

@@ -55,7 +55,7 @@ from .rdf import (
     _lit,
     _str,
     _u,
-    paper_graph_iri,
+    paper_end,
     paper_text,
 )
 from .tables import fill_template
@@ -151,7 +151,14 @@ def cooccurrence_column_text(
 
 
 def paper_column_text(
-    model: PaperNode, mark: str, values: pa.Array, sources: pa.ListArray, mentions: pa.ListArray, tails: pa.Array
+    model: PaperNode,
+    mark: str,
+    values: pa.Array,
+    sources: pa.ListArray,
+    mentions: pa.ListArray,
+    tails: pa.Array,
+    *,
+    graphs: bool = True,
 ) -> pa.Array:
     """Each paper's statements as :func:`exograph.rdf.paper_text` writes them, one string per paper, for papers
     that are ``model`` with the stand-in ``mark`` replaced by one of ``values`` (in its key, its fields and
@@ -171,7 +178,7 @@ def paper_column_text(
         return pa.array([], pa.string())
     iris = NodeIris()
     key = model.key
-    end = f" <{paper_graph_iri(key)}>{_END}"
+    end = paper_end(key, graphs=graphs)
     fill = {mark: values}
     head = fill_template(paper_text(model, end, iris, {}, {})[0], fill, papers)
     subject, ends = fill_template(iris[key], fill, papers), fill_template(end, fill, papers)

@@ -1,8 +1,9 @@
 """The embedded SPARQL store (pyoxigraph): written by ``exograph build``, read by ``exograph query``.
 
 Each statement is stored once, where the N-Quads put it: a paper's own
-statements in the paper's named graph, shared ones (entities, relations,
-co-occurrence, authors, journals) in the default graph. Queries run over the
+statements in the paper's named graph (in the default graph with the compact
+profile), shared ones (entities, relations, co-occurrence, authors, journals)
+in the default graph. Queries run over the
 union of all graphs (oxigraph's ``use_default_graph_as_union``, and
 ``--union-default-graph`` for the server), so users need no ``GRAPH`` clause for
 ordinary questions and ``GRAPH ?g { ... }`` still reaches one paper's statements.

@@ -143,7 +143,7 @@ COOCCURRENCE = "<https://w3id.org/exograph/id/cooccurrence/"
 @pytest.mark.parametrize("plan", ["memory", "tables"])
 def test_compact_profile_leaves_out_spans_and_edge_papers_only(plan: str, tmp_path: Path) -> None:
     source = [FIXTURES / "cdr_excerpt.pubtator"]
-    options = {"outputs": ["ntriples"], "store": False, "plan": plan, "min_papers": 1, "max_p": 1.0}
+    options = {"outputs": ["ntriples", "nquads"], "store": False, "plan": plan, "min_papers": 1, "max_p": 1.0}
     full = build(source, tmp_path / "full", profile="full", **options)  # type: ignore[arg-type]
     compact = build(source, tmp_path / "compact", profile="compact", **options)  # type: ignore[arg-type]
     assert full.ok and compact.ok
@@ -157,6 +157,12 @@ def test_compact_profile_leaves_out_spans_and_edge_papers_only(plan: str, tmp_pa
     # Every co-occurrence edge stays, with its statistics.
     pair_counts = sum("concept_pair_count" in line for line in kept)
     assert pair_counts == sum("concept_pair_count" in line for line in every) > 10
+    # The full profile puts each paper's statements in its named graph; the compact one in the default graph.
+    every_name = ("full", "compact")
+    graphs = {name: {q.graph_name for q in ox.parse(path=str(tmp_path / name / "graph.nq"))} for name in every_name}
+    assert graphs["compact"] == {ox.DefaultGraph()}
+    named = graphs["full"] - {ox.DefaultGraph()}
+    assert len(named) == 3 and all("/id/graph/PMID/" in g.value for g in named)  # type: ignore[union-attr]
 
 
 def test_an_edges_papers_are_a_query_away_in_the_compact_profile(tmp_path: Path) -> None:

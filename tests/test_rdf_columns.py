@@ -13,7 +13,7 @@ from exograph.errors import UnknownPrefixError
 from exograph.graph import PaperNode
 from exograph.iris import expand
 from exograph.models import Relation
-from exograph.rdf import NodeIris, cooccurrence_text, paper_graph_iri, paper_text, relation_lines
+from exograph.rdf import NodeIris, cooccurrence_text, paper_end, paper_text, relation_lines
 from exograph.rdf_columns import cooccurrence_column_text, iri_column, paper_column_text, text_blocks
 from exograph.readers.pubtator3_bulk import bulk_paper
 
@@ -105,22 +105,24 @@ RELATIONS = st.builds(
         ),
         max_size=6,
         unique_by=lambda p: p[0],
-    )
+    ),
+    graphs=st.booleans(),
 )
-def test_bulk_paper_columns_are_the_row_wise_text(papers: list[tuple]) -> None:  # type: ignore[type-arg]
-    """A bulk paper's statements filled in by columns, with its files, mentions (sorted) and relations."""
+def test_bulk_paper_columns_are_the_row_wise_text(papers: list[tuple], graphs: bool) -> None:  # type: ignore[type-arg]
+    """A bulk paper's statements filled in by columns, with its files, mentions (sorted) and relations, in the
+    paper's named graph or (the compact profile) in the default graph."""
     iris = NodeIris()
     types = {"MESH:D000001": "ChemicalEntity", "NCBIGene:7157": "Gene", "MESH:D009369": "Disease"}
     nodes = [
         PaperNode(bulk_paper(str(pmid), "x.gz", 1), (), dict.fromkeys(keys, 0), (), tuple(rels), tuple(files))
         for pmid, files, keys, rels in papers
     ]
-    rows = [paper_text(n, f" <{paper_graph_iri(n.key)}> .\n", iris, {}, types)[0] for n in nodes]
+    rows = [paper_text(n, paper_end(n.key, graphs=graphs), iris, {}, types)[0] for n in nodes]
     tails = []
     for node in nodes:
         lines: list[str] = []
         relation_lines(node.key, node.relations, iris, types, lines)
-        tails.append("".join(f"{line} <{paper_graph_iri(node.key)}> .\n" for line in lines))
+        tails.append("".join(f"{line}{paper_end(node.key, graphs=graphs)}" for line in lines))
     mark = "9081726354453627189"
     columns = paper_column_text(
         PaperNode(bulk_paper(mark, "", 1), (), {}, (), (), ()),
@@ -129,5 +131,7 @@ def test_bulk_paper_columns_are_the_row_wise_text(papers: list[tuple]) -> None: 
         pa.array([sorted(p[1]) for p in papers], pa.list_(pa.string())),
         pa.array([sorted(p[2]) for p in papers], pa.list_(pa.string())),
         pa.array(tails, pa.string()),
+        graphs=graphs,
     )
     assert columns.to_pylist() == rows
+    assert all(("/exograph/id/graph/" in row) == graphs for row in rows)

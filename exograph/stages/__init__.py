@@ -47,6 +47,8 @@ class Layout:
     spans: bool = True
     #: Whether co-occurrence edges list their supporting papers (the full profile).
     edge_papers: bool = True
+    #: Whether each paper's statements sit in its named graph (the full profile) or in the default graph.
+    paper_graphs: bool = True
     pairs: tuple[tuple[str, str], ...] = ()
     min_papers: int = 2
     max_p: float = 0.05

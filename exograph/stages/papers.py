@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import KnowledgeGraph, LocalKeys, PaperNode
 from ..models import Paper, Relation
-from ..rdf import NodeIris, paper_graph_iri, paper_text, relation_lines, text_chunks
+from ..rdf import NodeIris, paper_end, paper_text, relation_lines, text_chunks
 from ..rdf_columns import paper_column_text, text_blocks
 from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import (
@@ -139,7 +139,7 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
 
     def texts() -> Any:
         for node in nodes:
-            text, stated = paper_text(node, f" <{paper_graph_iri(node.key)}> .\n", iris, author_key, types)
+            text, stated = paper_text(node, paper_end(node.key, graphs=layout.paper_graphs), iris, author_key, types)
             direct.update(dict.fromkeys(stated))
             linked = list(dict.fromkeys((*node.about, *node.mentions)))
             links["entity"].extend(linked)
@@ -161,7 +161,8 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
             yield text
 
     report.statements = write_shard_blocks(
-        layout.shard("papers", bucket), itertools.chain(text_chunks(texts(), 1 << 20), bulk.blocks(iris, types, direct))
+        layout.shard("papers", bucket),
+        itertools.chain(text_chunks(texts(), 1 << 20), bulk.blocks(iris, types, direct, graphs=layout.paper_graphs)),
     )
     if len(bulk.keys):
         mentioned = len(bulk.mentions.flatten())
@@ -231,10 +232,12 @@ class BulkPapers:
             merges=len(code) - len(keys),
         )
 
-    def blocks(self, iris: NodeIris, types: dict[str, str], direct: dict[str, None]) -> Iterator[bytes]:
+    def blocks(
+        self, iris: NodeIris, types: dict[str, str], direct: dict[str, None], *, graphs: bool = True
+    ) -> Iterator[bytes]:
         """The papers' statements, as UTF-8 blocks, made a slice of papers at a time (a bucket's text at once
         would hold several times its size in intermediate columns); the direct triples their relations state
-        go to ``direct``."""
+        go to ``direct``; each paper's in its named graph, or with ``graphs`` false in the default graph."""
         model = bulk_paper(STAND_IN_PMID, "", 1)
         prefix, _, suffix = model.key.partition(STAND_IN_PMID)
         node = PaperNode(model, (), {}, (), (), ())
@@ -244,12 +247,13 @@ class BulkPapers:
             for key, found in zip(keys[start : start + _SLICE], self.relations[start : start + _SLICE], strict=True):
                 lines: list[str] = []
                 direct.update(dict.fromkeys(relation_lines(key, found, iris, types, lines)))
-                end = f" <{paper_graph_iri(key)}> .\n"
+                end = paper_end(key, graphs=graphs)
                 tails.append(end.join(lines) + end if lines else "")
             chosen = self.keys.slice(start, _SLICE)
             pmids = pc.utf8_slice_codeunits(chosen, len(prefix), -len(suffix) if suffix else sys.maxsize)
             sources, mentions = self.sources.slice(start, _SLICE), self.mentions.slice(start, _SLICE)
-            yield from text_blocks(paper_column_text(node, STAND_IN_PMID, pmids, sources, mentions, pa.array(tails)))
+            columns = paper_column_text(node, STAND_IN_PMID, pmids, sources, mentions, pa.array(tails), graphs=graphs)
+            yield from text_blocks(columns)
 
     def links(self) -> pa.Table:
         """(entity, paper) of every entity each paper mentions."""

@@ -1,8 +1,8 @@
 """RDF as compressed N-Quads shards with a manifest: what triplestore bulk loaders take at PubTator3 scale.
 
 ``OUT/rdf/part-00000.nq.gz`` ... each hold up to :data:`SHARD_STATEMENTS`
-statements (each paper's in its named graph, shared ones in the default graph,
-as in ``graph.nq``), written as they are generated: the whole graph's text is
+statements (each paper's in its named graph unless the profile is compact,
+shared ones in the default graph, as in ``graph.nq``), written as they are generated: the whole graph's text is
 never in memory at once. ``OUT/rdf/manifest.json`` lists every shard with its
 statement count, size and SHA-256, so a loader (Virtuoso's ``ld_dir``,
 ``oxigraph load``, Jena's ``tdb2.tdbloader``) or a copy job can check it got all.
