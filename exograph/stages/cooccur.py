@@ -30,7 +30,6 @@ from .schemas import (
     DIRECT_SCHEMA,
     EDGE_SCHEMA,
     HISTOGRAM_SCHEMA,
-    PAIR_COUNT_SCHEMA,
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     entity_types,
@@ -45,23 +44,18 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
 
     The bucket's pair rows are the plan's largest table, so they are grouped on integer codes that follow
     the keys' order: sorting the codes groups each pair's rows and puts the pairs in (source, target) order,
-    and a candidate's papers are a run of the sorted rows. Where edges do not list their papers, each
-    ``papers`` task gave a pair once with its count (:data:`~.schemas.PAIR_COUNT_SCHEMA`), and the counts are summed.
+    and a candidate's papers are a run of the sorted rows.
     """
 
     producers = layout.producers("papers", "pairs")
-    counted = not layout.edge_papers
-    pairs, from_producer = read_bucket_by_file(producers, bucket, PAIR_COUNT_SCHEMA if counted else PAIR_SCHEMA)
+    pairs, from_producer = read_bucket_by_file(producers, bucket, PAIR_SCHEMA)
     vocabulary = entity_types(layout)["key"]
     sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
     targets, b_code = _keys_and_codes(pairs["b"], vocabulary)
     pair = a_code * max(len(targets), 1) + b_code
     rows, pair_of_row = _grouped(pair)
     first = run_starts(pair_of_row)
-    if counted:
-        shared = np.add.reduceat(pairs["n"].to_numpy()[rows], first) if len(rows) else np.zeros(0, np.int64)
-    else:
-        shared = np.diff(np.append(first, len(rows)))
+    shared = np.diff(np.append(first, len(rows)))
     source, target = a_code[rows[first]], b_code[rows[first]]
     counts = paper_counts(layout)
     source_papers, source_known = _lookup(counts, sources)

@@ -54,7 +54,6 @@ from .schemas import (
     COUNT_SCHEMA,
     DIRECT_SCHEMA,
     LINK_SCHEMA,
-    PAIR_COUNT_SCHEMA,
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     PAPER_SCHEMA,
@@ -180,13 +179,11 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     direct_table = pa.table({"triple": list(direct)}, schema=DIRECT_SCHEMA)
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
-    wanted = layout.pairs or DEFAULT_PAIRS
-    pairs = _pairs(link_table.combine_chunks(), all_types, wanted, layout.pair_buckets, counted=not layout.edge_papers)
+    pairs = _pairs(link_table.combine_chunks(), all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
     # As one bucket of a bucketed table, which a pairs task reads back in fewer steps than a table file: every
     # pairs task reads the keys of every papers task that gave one of its candidates a paper.
-    if layout.edge_papers:
-        paper_keys = pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA)
-        write_bucketed(paper_keys, np.zeros(len(paper_keys), dtype=np.int64), 1, layout.pair_papers(bucket))
+    paper_keys = pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA)
+    write_bucketed(paper_keys, np.zeros(len(paper_keys), dtype=np.int64), 1, layout.pair_papers(bucket))
     write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
@@ -264,13 +261,10 @@ class BulkPapers:
         return pa.table({"entity": self.mentions.flatten(), "paper": papers}, schema=LINK_SCHEMA)
 
 
-def _pairs(
-    links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int, *, counted: bool = False
-) -> PairRows:
+def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:
     """Every (source, target, paper) of the configured type pairs that share a paper, and each row's bucket
     (by both entities), the rows in bucket order; entities as positions in ``types``, papers as positions in
-    the keys of the papers of ``links`` (in key order), which come with the rows. ``counted``: every
-    (source, target) once with the number of papers that share it (:data:`PAIR_COUNT_SCHEMA`), no keys.
+    the keys of the papers of ``links`` (in key order), which come with the rows.
 
     Sources and targets are oriented as the in-memory statistics orient them: the
     first type of the pair is the source; for a pair of one type, the smaller key.
@@ -280,8 +274,7 @@ def _pairs(
     """
 
     if not len(links):
-        empty = (PAIR_COUNT_SCHEMA if counted else PAIR_SCHEMA).empty_table()
-        return PairRows(empty, np.zeros(0, dtype=np.int64), pa.array([], pa.string()))
+        return PairRows(PAIR_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64), pa.array([], pa.string()))
     names, code = sorted_codes(links["entity"])  # codes in the keys' byte order, as Arrow compares strings
     paper_keys, paper = sorted_codes(links["paper"])
     position = positions_in(names, types["key"])  # -1: an entity without a type, in no pair
@@ -300,9 +293,6 @@ def _pairs(
         targets.append(b)
         shared.append(p)
     a, b, p = np.concatenate(sources), np.concatenate(targets), np.concatenate(shared)
-    if counted:  # p becomes the number of the task's papers that share the pair
-        pair, p = np.unique(a * np.int64(len(names)) + b, return_counts=True)
-        a, b = pair // len(names), pair % len(names)
     # Each row's bucket as mix_buckets gives it for the two keys, from each key's two shares computed once.
     crcs = key_crcs(names.to_pylist())
     first, second = (column_residues(crcs, column, buckets).astype(np.int32) for column in (0, 1))
@@ -310,9 +300,8 @@ def _pairs(
     bucket -= np.int32(buckets) * (bucket >= buckets)
     order = bucket_order(bucket, buckets)
     vocabulary = position.astype(np.int32)
-    third = "n" if counted else "paper"
-    table = pa.table({"a": vocabulary[a[order]], "b": vocabulary[b[order]], third: p[order].astype(np.int32)})
-    return PairRows(table.cast(PAIR_COUNT_SCHEMA if counted else PAIR_SCHEMA), bucket[order], paper_keys)
+    table = pa.table({"a": vocabulary[a[order]], "b": vocabulary[b[order]], "paper": p[order].astype(np.int32)})
+    return PairRows(table.cast(PAIR_SCHEMA), bucket[order], paper_keys)
 
 
 class PairRows(NamedTuple):

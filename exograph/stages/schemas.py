@@ -28,7 +28,6 @@ __all__ = [
     "IDS_SCHEMA",
     "LINK_SCHEMA",
     "LIST_FIELDS",
-    "PAIR_COUNT_SCHEMA",
     "PAIR_PAPER_SCHEMA",
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
@@ -88,9 +87,6 @@ LINK_SCHEMA = pa.schema([("entity", pa.string()), ("paper", pa.string())])
 #: its position among the papers of the task that wrote it (:data:`PAIR_PAPER_SCHEMA`): the plan's largest
 #: table (a paper gives pairs by the square of its entities) holds three integers where it held three keys.
 PAIR_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("paper", pa.int32())])
-#: Pair rows counted, where edges do not list their papers (the compact profile): each pair once per ``papers``
-#: task, with the number of its papers that share it; a pair recurs in about half the rows of a task.
-PAIR_COUNT_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("n", pa.int32())])
 #: The keys of a ``papers`` task's papers, in key order, that its pair rows point to.
 PAIR_PAPER_SCHEMA = pa.schema([("key", pa.string())])
 DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
