@@ -232,27 +232,24 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
     row_of = np.repeat(np.arange(n), reps)
     record_of = first_record[row_code[row_of]] + _within_runs(reps)
     columns = _Columns(*zip(*records, strict=True)) if records else _Columns((), (), (), (), (), ())
-    entity_ids: dict[str, int] = {}
-    record_entity = _codes(columns.key, entity_ids)
+    record_entity, keys = _codes(columns.key)
     paper_of = plain.paper_of[row_of]
-    entities = max(len(entity_ids), 1)
+    entities = max(len(keys), 1)
     _, first = np.unique(paper_of * entities + record_entity[record_of], return_index=True)
     kept = np.sort(first)
     kept_paper, kept_record = paper_of[kept], record_of[kept]
     kept_entity = record_entity[kept_record]
-    keys = pa.array(list(entity_ids), type=pa.string())
     first_lines = starts + chunk.first_line
 
     # Entity nodes in the order the graph makes them, typed by their first record.
     _, first_seen = np.unique(kept_entity, return_index=True)
     order = np.sort(first_seen)
     node_entity, node_record = kept_entity[order], kept_record[order]
-    rank = np.zeros(len(entity_ids), dtype=np.int64)
+    rank = np.zeros(len(keys), dtype=np.int64)
     rank[node_entity] = np.arange(len(order))
     types = columns.type
-    type_code = {t: i for i, t in enumerate(sorted(set(types)))}
-    record_type = np.fromiter((type_code[t] for t in types), dtype=np.int64, count=len(records))
-    node_type = np.zeros(len(entity_ids), dtype=np.int64)
+    record_type = _codes(types)[0]
+    node_type = np.zeros(len(keys), dtype=np.int64)
     node_type[node_entity] = record_type[node_record]
     for position in np.flatnonzero(record_type[kept_record] != node_type[kept_entity]).tolist():
         entity = int(kept_entity[position])
@@ -285,8 +282,13 @@ def _within_runs(lengths: np.ndarray) -> np.ndarray:
     return within
 
 
-def _codes(values: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
-    return np.fromiter((vocabulary.setdefault(v, len(vocabulary)) for v in values), dtype=np.int64, count=len(values))
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, pa.Array]:
+    """Each value's code, the values numbered in the order they first appear (as Arrow's dictionary encoding
+    numbers them, in one pass in C rather than a dictionary lookup per value in Python), and the distinct
+    values in that order."""
+    encoded = pc.dictionary_encode(pa.array(values, type=pa.string()))
+    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, encoded.dictionary
 
 
 def _entity_table(
@@ -305,10 +307,9 @@ def _entity_table(
     cross-references."""
     nodes = len(node_record)
     node_of = rank[kept_entity]  # each kept (paper, entity)'s row in the table
-    name_ids: dict[str, int] = {}
-    record_name = _codes(records.name, name_ids)
+    record_name, names = _codes(records.name)
     # A name counts once per paper that uses it (each kept row is one paper's first record of an entity).
-    pair = node_of * max(len(name_ids), 1) + record_name[kept_record]
+    pair = node_of * max(len(names), 1) + record_name[kept_record]
     _, name_first, name_count = np.unique(pair, return_index=True, return_counts=True)
     by_use = np.argsort(name_first, kind="stable")
     name_first, name_count = name_first[by_use], name_count[by_use]
@@ -319,9 +320,8 @@ def _entity_table(
     _, fold_first = np.unique(kept_entity * max(len(records.key), 1) + kept_record, return_index=True)
     fold_first = np.sort(fold_first)
     fold_node, fold_record = node_of[fold_first], kept_record[fold_first]
-    alias_ids: dict[str, int] = {}
     alias_counts = np.fromiter(map(len, records.aliases), dtype=np.int64, count=len(records.aliases))
-    alias_flat = _codes([a for aliases in records.aliases for a in aliases], alias_ids)
+    alias_flat, alias_values = _codes([a for aliases in records.aliases for a in aliases])
     lengths = alias_counts[fold_record]
     alias_start = (np.cumsum(alias_counts) - alias_counts)[fold_record]
     alias_node, alias = (
@@ -329,8 +329,7 @@ def _entity_table(
         alias_flat[np.repeat(alias_start, lengths) + _within_runs(lengths)],
     )
     aliases = first_given(alias_node, alias)
-    raw_ids: dict[str, int] = {}
-    record_raw = _codes(records.raw_id, raw_ids)
+    record_raw, raw_values = _codes(records.raw_id)
     has_raw = np.fromiter(map(bool, records.raw_id), dtype=bool, count=len(records.raw_id))[fold_record]
     raw_node, raw = fold_node[has_raw], record_raw[fold_record][has_raw]
     raws = first_given(raw_node, raw)
@@ -340,10 +339,10 @@ def _entity_table(
         "chunk": pa.array(np.full(nodes, chunk, dtype=np.int32)),
         "type": pa.array(records.type, type=pa.string()).take(pa.array(node_record)),
         "curie": pa.array(records.curie, type=pa.string()).take(pa.array(node_record)),
-        "names": lists_at(name_owner, _strings(name_ids).take(pa.array(named)), nodes),
+        "names": lists_at(name_owner, names.take(pa.array(named)), nodes),
         "name_counts": lists_at(name_owner, pa.array(name_count[grouped], type=pa.int64()), nodes),
-        "aliases": lists_at(alias_node[aliases], _strings(alias_ids).take(pa.array(alias[aliases])), nodes),
-        "raw_ids": lists_at(raw_node[raws], _strings(raw_ids).take(pa.array(raw[raws])), nodes),
+        "aliases": lists_at(alias_node[aliases], alias_values.take(pa.array(alias[aliases])), nodes),
+        "raw_ids": lists_at(raw_node[raws], raw_values.take(pa.array(raw[raws])), nodes),
     }
     return pa.table([columns.get(f.name, empty) for f in ENTITY_SCHEMA], schema=ENTITY_SCHEMA)
 
@@ -377,11 +376,6 @@ def paper_table(
         "bulk": pa.array(np.ones(papers, dtype=bool)),
     }
     return pa.table([columns[f.name] for f in PAPER_SCHEMA], schema=PAPER_SCHEMA)
-
-
-def _strings(vocabulary: dict[str, int]) -> pa.Array:
-    """A vocabulary's strings, in the order of their codes."""
-    return pa.array(list(vocabulary), type=pa.string())
 
 
 #: Stand-ins for a PMID and a line number: a bulk paper's JSON, key and statements are made for them by the code
