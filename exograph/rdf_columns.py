@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -38,11 +38,14 @@ from .rdf import (
     _MENTIONS,
     _NAME,
     _NORMALISED,
+    _NOVEL,
     _OBJECT,
     _PREDICATE,
     _PREF,
     _PUBLICATIONS,
     _RANK,
+    _RELATION_TYPE,
+    _SCORE,
     _SOURCE_FILE,
     _SOURCE_ID,
     _SUBJECT,
@@ -59,14 +62,23 @@ from .rdf import (
     paper_text,
 )
 from .tables import fill_template
-from .vocab import CATEGORY_OF, CLASS_OF, PREDICATE_OF
+from .vocab import CATEGORY_OF, CLASS_OF, PREDICATE_OF, association_class, evidence_kind, relation_predicate
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from .graph import PaperNode
 
-__all__ = ["LISTED", "cooccurrence_column_text", "entity_column_text", "iri_column", "paper_column_text", "text_blocks"]
+__all__ = [
+    "LISTED",
+    "RelationColumns",
+    "cooccurrence_column_text",
+    "entity_column_text",
+    "iri_column",
+    "paper_column_text",
+    "relation_column_text",
+    "text_blocks",
+]
 
 #: A CURIE whose local part needs no percent-encoding: its IRI is the prefix's IRI and the local part as is.
 _PLAIN_CURIE = f"^(?P<prefix>[^:]*):(?P<local>[{SAFE_ASCII}]*)$"
@@ -189,6 +201,91 @@ def paper_column_text(
     entities = pc.dictionary_encode(mentions.flatten())
     said = _per_list(subject, _MENTIONS, mentions, iri_column(entities.dictionary).take(entities.indices), ends)
     return pc.binary_join_element_wise(head, named, said, tails, "")
+
+
+class RelationColumns(NamedTuple):
+    """Relations as columns, one row each (:class:`exograph.models.Relation`'s fields), with the paper that
+    asserts it (``paper``: its node id) and its number among that paper's relations (``number``: from 1)."""
+
+    paper: pa.Array
+    number: pa.Array
+    type: pa.Array
+    subject: pa.Array
+    object: pa.Array
+    novel: pa.Array
+    score: pa.Array
+
+
+def relation_column_text(
+    relations: RelationColumns, types: Mapping[str, str], end: pa.Array | str
+) -> tuple[pa.Array, pa.Array]:
+    """Each relation's association as :func:`exograph.rdf.relation_lines` states it (each statement closed by
+    ``end``, the relation's paper's), one string per relation; and the direct triple each states (subject,
+    predicate and object, as ``relation_lines`` returns them).
+
+    ``types`` gives the entity type of the relations' ends (for the association class). What depends only on
+    the relation type (predicate, literal, evidence) is made once per distinct type, IRIs once per distinct id.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(relations.type):
+        empty = pa.array([], pa.string())
+        return empty, empty
+    papers = pc.dictionary_encode(relations.paper)
+    paper_iri = iri_column(papers.dictionary)
+    # The association's IRI: the paper's IRI in exograph's id space (as _local_path spells it), /relation/N.
+    keys = papers.dictionary
+    own = pc.starts_with(keys, "exo.id:")
+    path = pc.if_else(own, pc.utf8_slice_codeunits(keys, 7), pc.replace_substring(keys, ":", "/", max_replacements=1))
+    local = pc.utf8_slice_codeunits(iri_column(pc.binary_join_element_wise("exo.id:paper/", path, "")), 0, -1)
+    a = pc.binary_join_element_wise(
+        local.take(papers.indices), "/relation/", relations.number.cast(pa.string()), ">", ""
+    )
+    paper_iri = paper_iri.take(papers.indices)
+    ends = pc.dictionary_encode(pa.concat_arrays([relations.subject, relations.object]))
+    iri = iri_column(ends.dictionary).take(ends.indices)
+    n = len(relations.type)
+    subject, obj = iri[:n], iri[n:]
+    # The association class of each relation, from its ends' types, once per distinct pair of types.
+    end_type = np.array([types.get(k) or "" for k in ends.dictionary.to_pylist()], dtype=object)
+    names, code = np.unique(end_type, return_inverse=True)
+    code = code.reshape(-1)[ends.indices.to_numpy(zero_copy_only=False)]
+    pairs, pair_code = np.unique(code[:n] * len(names) + code[n:], return_inverse=True)
+    classes = [
+        _u(association_class(names[p // len(names)] or None, names[p % len(names)] or None)) for p in pairs.tolist()
+    ]
+    kind = pa.array(classes, pa.string()).take(pa.array(pair_code.reshape(-1)))
+    # What the relation type says, and its evidence (which also asks whether the relation is scored).
+    scored = pc.is_valid(relations.score)
+    typed = pc.dictionary_encode(pc.binary_join_element_wise(relations.type, pc.if_else(scored, "1", "0"), "\t"))
+    said = [text.rpartition("\t") for text in typed.dictionary.to_pylist()]
+    predicate = pa.array([_u(relation_predicate(t)) for t, _, _ in said], pa.string()).take(typed.indices)
+    literal = pa.array([_str(t) for t, _, _ in said], pa.string()).take(typed.indices)
+    evidence = [_EVIDENCE[evidence_kind(t, 0.0 if s == "1" else None)] for t, _, s in said]
+    pieces: list[object] = [
+        *(a, f" {_TYPE} ", kind, end, a, f" {_CATEGORY} ", kind, end),
+        *(a, f" {_SUBJECT} ", subject, end, a, f" {_PREDICATE} ", predicate, end, a, f" {_OBJECT} ", obj, end),
+        *(a, f" {_PUBLICATIONS} ", paper_iri, end, a, f" {_RELATION_TYPE} ", literal, end),
+    ]
+    for slot in range(max(map(len, evidence))):
+        given = [f" {e[slot][0]} {e[slot][1]}" if slot < len(e) else None for e in evidence]
+        pieces.append(_each_given(a, pa.array(given, pa.string()).take(typed.indices), end))
+    if pc.any(pc.is_valid(relations.novel)).as_py():
+        pieces.append(
+            _each_given(a, pc.if_else(relations.novel, f" {_NOVEL} {_lit(True)}", f" {_NOVEL} {_lit(False)}"), end)
+        )
+    if pc.any(scored).as_py():
+        scores = [None if v is None else f" {_SCORE} {_lit(v)}" for v in relations.score.to_pylist()]
+        pieces.append(_each_given(a, pa.array(scores, pa.string()), end))
+    return pc.binary_join_element_wise(*pieces, ""), pc.binary_join_element_wise(subject, predicate, obj, " ")
+
+
+def _each_given(a: pa.Array, said: pa.Array, end: pa.Array | str) -> pa.Array:
+    """The statement ``a`` + ``said`` + ``end`` of each row, or "" where ``said`` is null."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.binary_join_element_wise(a, said, end, ""), "")
 
 
 def _per_list(

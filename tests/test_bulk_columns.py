@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from exograph.models import Relation
 from exograph.plan import Chunk, read_chunk
 from exograph.stages.bulk import ConceptMemo, read_bulk_concepts
 from exograph.stages.bulk_relations import EndMemo, read_bulk_relations
+from exograph.stages.papers import relation_rows
 from exograph.stages.read import RELATIONS, paper_tables
 from exograph.stages.schemas import entity_table
 
@@ -208,3 +212,31 @@ def test_anything_but_plain_relation_rows_goes_row_by_row(tmp_path: Path, data: 
     piece = tmp_path / "piece-00000.tsv"
     piece.write_bytes(data)
     assert read_bulk_relations(Chunk(str(piece), "pubtator3-bulk", label="in.gz"), EndMemo()) is None, why
+
+
+_RELATION = st.builds(
+    Relation,
+    type=st.sampled_from(["associate", "cause", 'odd "type"\n', "caf\u00e9"]),
+    subject=st.sampled_from(["MESH:D000001", "NCBIGene:7157", "exo.id:gene/odd name"]),
+    object=st.sampled_from(["MESH:D009369", "\\u0041"]),
+    novel=st.none() | st.booleans(),
+    score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(found=st.lists(st.lists(_RELATION, max_size=3), max_size=6))
+def test_relation_rows_are_the_relations_json(found: list[list[Relation]]) -> None:
+    """The papers stage reads the read stage's relation JSON by Arrow's JSON reader: the very values
+    :data:`RELATIONS` reads, each with its row, rows without relations ("") giving none."""
+    texts = [RELATIONS.dump_json(tuple(rels)).decode() if rels else "" for rels in found]
+    table, row = relation_rows(pa.array(texts, pa.string()))
+    assert table.to_pylist() == [rel.model_dump() for rels in found for rel in rels]
+    assert row.tolist() == [number for number, rels in enumerate(found) for _ in rels]
+
+
+def test_relation_json_exograph_does_not_write_is_refused_as_the_model_refuses_it() -> None:
+    with pytest.raises(ValidationError, match="bogus"):
+        relation_rows(pa.array(['[{"type": "a", "subject": "x", "object": "y", "bogus": 1}]']))
+    with pytest.raises(ValidationError, match="object"):
+        relation_rows(pa.array(["", '[{"type": "a", "subject": "x"}]']))

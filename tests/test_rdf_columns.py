@@ -14,7 +14,14 @@ from exograph.graph import PaperNode
 from exograph.iris import expand
 from exograph.models import Relation
 from exograph.rdf import NodeIris, cooccurrence_text, paper_end, paper_text, relation_lines
-from exograph.rdf_columns import cooccurrence_column_text, iri_column, paper_column_text, text_blocks
+from exograph.rdf_columns import (
+    RelationColumns,
+    cooccurrence_column_text,
+    iri_column,
+    paper_column_text,
+    relation_column_text,
+    text_blocks,
+)
 from exograph.readers.pubtator3_bulk import bulk_paper
 
 # Known prefixes, and local parts with what IRIs forbid (spaces, quotes, '%', '<', non-ASCII, a second ':').
@@ -90,8 +97,52 @@ RELATIONS = st.builds(
     type=st.sampled_from(["associate", "cause", "Positive_Correlation", "odd type"]),
     subject=st.sampled_from(["MESH:D000001", "NCBIGene:7157", "exo.id:gene/odd name"]),
     object=st.sampled_from(["MESH:D009369", "NCBIGene:672"]),
+    novel=st.none() | st.booleans(),
     score=st.none() | st.floats(0, 1),
 )
+PAPER_KEYS = st.sampled_from(["PMID:1", "PMID:22", "PMCID:PMC7", "doi:10.1/x y", "exo.id:paper/odd name"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    papers=st.lists(st.tuples(PAPER_KEYS, st.lists(RELATIONS, max_size=4)), max_size=5, unique_by=lambda p: p[0]),
+    graphs=st.booleans(),
+)
+def test_relation_columns_are_the_row_wise_text(papers: list[tuple[str, list[Relation]]], graphs: bool) -> None:
+    """Relations by columns: the statements and direct triples of :func:`relation_lines`, whatever the types,
+    ends (typed or not, IRIs to escape), novelty and score, each statement closed by its paper's end."""
+    types = {"MESH:D000001": "ChemicalEntity", "NCBIGene:7157": "Gene", "MESH:D009369": "Disease"}
+    iris = NodeIris()
+    texts: list[str] = []
+    direct: list[str] = []
+    for key, found in papers:
+        lines: list[str] = []
+        direct.extend(relation_lines(key, found, iris, types, lines))
+        end = paper_end(key, graphs=graphs)
+        texts.append("".join(f"{line}{end}" for line in lines))
+    rows = [(key, n, r) for key, found in papers for n, r in enumerate(found, start=1)]
+    columns = RelationColumns(
+        paper=pa.array([key for key, _, _ in rows], pa.string()),
+        number=pa.array([n for _, n, _ in rows], pa.int32()),
+        type=pa.array([r.type for _, _, r in rows], pa.string()),
+        subject=pa.array([r.subject for _, _, r in rows], pa.string()),
+        object=pa.array([r.object for _, _, r in rows], pa.string()),
+        novel=pa.array([r.novel for _, _, r in rows], pa.bool_()),
+        score=pa.array([r.score for _, _, r in rows], pa.float64()),
+    )
+    ends = pa.array([paper_end(key, graphs=graphs) for key, _, _ in rows], pa.string())
+    text, triples = relation_column_text(columns, types, ends)
+    if not graphs:  # every paper's statements closed alike: the end as one string
+        assert relation_column_text(columns, types, paper_end("PMID:1", graphs=False))[0] == text
+    per_paper: dict[str, str] = {key: "" for key, _ in papers}
+    for (key, _, _), one in zip(rows, text.to_pylist(), strict=True):
+        per_paper[key] += one
+    assert list(per_paper.values()) == texts
+    # Each paper's direct triples once each, as relation_lines answers them, in the order given.
+    triples_of: dict[str, list[str]] = {key: [] for key, _ in papers}
+    for (key, _, _), triple in zip(rows, triples.to_pylist(), strict=True):
+        triples_of[key].append(triple)
+    assert [t for found in triples_of.values() for t in dict.fromkeys(found)] == direct
 
 
 @settings(max_examples=100, deadline=None)

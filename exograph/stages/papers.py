@@ -26,18 +26,21 @@ import pyarrow.compute as pc
 
 from ..cooccurrence import DEFAULT_PAIRS
 from ..graph import KnowledgeGraph, LocalKeys, PaperNode
-from ..models import Paper, Relation
-from ..rdf import NodeIris, paper_end, paper_text, relation_lines, text_chunks
-from ..rdf_columns import paper_column_text, text_blocks
+from ..models import Paper
+from ..rdf import NodeIris, paper_end, paper_text, text_chunks
+from ..rdf_columns import RelationColumns, paper_column_text, relation_column_text, text_blocks
 from ..readers.pubtator3_bulk import bulk_paper
 from ..tables import (
     bucket_of,
     bucket_order,
     column_residues,
     distinct_lists,
+    fill_template,
     key_crcs,
+    lists_at,
     positions_in,
     read_bucket,
+    run_starts,
     sorted_codes,
     string_array,
     values_at,
@@ -122,8 +125,9 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
         )
     nodes = merged.sorted_papers()
     all_types = entity_types(layout)
-    related = [*(node.relations for node in nodes), *bulk.relations]
-    ends = string_array(sorted({key for found in related for r in found for key in (r.subject, r.object)}))
+    ends = string_array(
+        sorted({key for node in nodes for r in node.relations for key in (r.subject, r.object)} | bulk.relation_ends())
+    )
     end_types = values_at(ends, all_types["key"], all_types["type"]).to_pylist()
     types = {key: kind for key, kind in zip(ends.to_pylist(), end_types, strict=True) if kind is not None}
 
@@ -162,13 +166,14 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
 
     report.statements = write_shard_blocks(
         layout.shard("papers", bucket),
-        itertools.chain(text_chunks(texts(), 1 << 20), bulk.blocks(iris, types, direct, graphs=layout.paper_graphs)),
+        itertools.chain(text_chunks(texts(), 1 << 20), bulk.blocks(types, direct, graphs=layout.paper_graphs)),
     )
     if len(bulk.keys):
         mentioned = len(bulk.mentions.flatten())
         counts.update(about=0, mentions=mentioned, authored_by=0, published_in=0)
         counts["without_entities"] += int(pc.sum(pc.equal(pc.list_value_length(bulk.mentions), 0)).as_py() or 0)
-        counts.update(f"relation:{r.type}" for found in bulk.relations for r in found)
+        for said in pc.value_counts(bulk.relations["type"]).to_pylist():  # in the order first read
+            counts[f"relation:{said['values']}"] += said["counts"]
     report.counts = dict(counts)
     buckets = layout.buckets
     link_table = pa.concat_tables([pa.table(links, schema=LINK_SCHEMA), bulk.links()])
@@ -212,7 +217,11 @@ class BulkPapers:
     keys: pa.Array
     sources: pa.ListArray
     mentions: pa.ListArray
-    relations: list[tuple[Relation, ...]]
+    #: The papers' relations (:data:`RELATION_FIELDS`), paper by paper, each paper's in reading order.
+    relations: pa.Table
+    #: Each relation's paper (a position in ``keys``, ascending) and its number among that paper's (from 1).
+    relation_paper: np.ndarray
+    relation_number: np.ndarray
     #: Records merged into a paper read before them.
     merges: int
 
@@ -220,45 +229,113 @@ class BulkPapers:
     def of(cls, rows: pa.Table) -> BulkPapers:
         """The papers of bulk rows (in reading order)."""
         keys, code = sorted_codes(rows["key"])
-        relations: list[list[Relation]] = [[] for _ in range(len(keys))]
-        texts = rows["relations"].to_pylist()
-        for row in np.flatnonzero(pc.not_equal(rows["relations"], "").to_numpy(zero_copy_only=False)).tolist():
-            relations[int(code[row])].extend(RELATIONS.validate_json(texts[row]))
+        relations, row = relation_rows(rows["relations"])
+        paper = code[row]
+        order = np.argsort(paper, kind="stable")
+        paper = paper[order]
+        starts = run_starts(paper)
+        number = np.arange(len(paper)) - np.repeat(starts, np.diff(np.append(starts, len(paper))))
         return cls(
             keys=keys,
             sources=distinct_lists(rows["sources"], code, len(keys)),
             mentions=distinct_lists(rows["mention_keys"], code, len(keys)),
-            relations=[tuple(found) for found in relations],
+            relations=relations.take(pa.array(order)),
+            relation_paper=paper,
+            relation_number=number + 1,
             merges=len(code) - len(keys),
         )
 
-    def blocks(
-        self, iris: NodeIris, types: dict[str, str], direct: dict[str, None], *, graphs: bool = True
-    ) -> Iterator[bytes]:
+    def relation_ends(self) -> set[str]:
+        """The node ids the relations name."""
+        ends = pa.chunked_array([*self.relations["subject"].chunks, *self.relations["object"].chunks], pa.string())
+        found: list[str] = pc.unique(ends).to_pylist()
+        return set(found)
+
+    def blocks(self, types: dict[str, str], direct: dict[str, None], *, graphs: bool = True) -> Iterator[bytes]:
         """The papers' statements, as UTF-8 blocks, made a slice of papers at a time (a bucket's text at once
         would hold several times its size in intermediate columns); the direct triples their relations state
         go to ``direct``; each paper's in its named graph, or with ``graphs`` false in the default graph."""
         model = bulk_paper(STAND_IN_PMID, "", 1)
         prefix, _, suffix = model.key.partition(STAND_IN_PMID)
         node = PaperNode(model, (), {}, (), (), ())
-        keys = self.keys.to_pylist()
-        for start in range(0, len(keys), _SLICE):
-            tails: list[str] = []
-            for key, found in zip(keys[start : start + _SLICE], self.relations[start : start + _SLICE], strict=True):
-                lines: list[str] = []
-                direct.update(dict.fromkeys(relation_lines(key, found, iris, types, lines)))
-                end = paper_end(key, graphs=graphs)
-                tails.append(end.join(lines) + end if lines else "")
+        end = paper_end(model.key, graphs=graphs)
+        for start in range(0, len(self.keys), _SLICE):
             chosen = self.keys.slice(start, _SLICE)
             pmids = pc.utf8_slice_codeunits(chosen, len(prefix), -len(suffix) if suffix else sys.maxsize)
+            low, high = np.searchsorted(self.relation_paper, [start, start + len(chosen)]).tolist()
+            paper = self.relation_paper[low:high] - start
+            said = self.relations.slice(low, high - low)
+            at = pa.array(paper)
+            columns = RelationColumns(
+                paper=chosen.take(at),
+                number=pa.array(self.relation_number[low:high]),
+                **{name: said[name].combine_chunks() for name in RELATION_FIELDS.names},
+            )
+            ends = fill_template(end, {STAND_IN_PMID: pmids.take(at)}, len(paper)) if STAND_IN_PMID in end else end
+            text, triples = relation_column_text(columns, types, ends)
+            direct.update(dict.fromkeys(pc.unique(triples).to_pylist()))
+            tails = pc.binary_join(lists_at(paper, text, len(chosen)), "")
             sources, mentions = self.sources.slice(start, _SLICE), self.mentions.slice(start, _SLICE)
-            columns = paper_column_text(node, STAND_IN_PMID, pmids, sources, mentions, pa.array(tails), graphs=graphs)
-            yield from text_blocks(columns)
+            columns_text = paper_column_text(node, STAND_IN_PMID, pmids, sources, mentions, tails, graphs=graphs)
+            yield from text_blocks(columns_text)
 
     def links(self) -> pa.Table:
         """(entity, paper) of every entity each paper mentions."""
         papers = self.keys.take(pc.list_parent_indices(self.mentions))
         return pa.table({"entity": self.mentions.flatten(), "paper": papers}, schema=LINK_SCHEMA)
+
+
+#: A relation's fields, as columns (:class:`exograph.models.Relation`'s).
+RELATION_FIELDS = pa.schema(
+    [
+        ("type", pa.string()),
+        ("subject", pa.string()),
+        ("object", pa.string()),
+        ("novel", pa.bool_()),
+        ("score", pa.float64()),
+    ]
+)
+
+
+def relation_rows(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, np.ndarray]:
+    """The relations of rows' ``relations`` column (each a JSON list, as :data:`RELATIONS` writes it, or "" for
+    none) as :data:`RELATION_FIELDS` columns, in row order, and the row of each.
+
+    Parsed by Arrow's JSON reader, all rows at once; should it find anything but relations as exograph writes
+    them (a missing or an unknown field), the rows go through :data:`RELATIONS` itself, which says what is wrong.
+    """
+    import pyarrow.json as pajson
+
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    given = np.flatnonzero(pc.not_equal(texts, "").to_numpy(zero_copy_only=False))
+    if not len(given):
+        return RELATION_FIELDS.empty_table(), np.zeros(0, dtype=np.int64)
+    chosen = texts.take(pa.array(given))
+    data = b"".join(text_blocks(pc.binary_join_element_wise('{"r":', chosen, "}\n", "")))
+    listed = pa.schema([("r", pa.list_(pa.struct(list(RELATION_FIELDS))))])
+    try:
+        parsed = pajson.read_json(
+            pa.py_buffer(data),
+            pajson.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            pajson.ParseOptions(explicit_schema=listed, unexpected_field_behavior="error"),
+        )["r"].combine_chunks()
+        if len(parsed) != len(given) or parsed.null_count:
+            raise ValueError("not one list per row")
+        flat = parsed.flatten()
+        fields = pa.Table.from_arrays([flat.field(name) for name in RELATION_FIELDS.names], schema=RELATION_FIELDS)
+        if any(fields[name].null_count for name in ("type", "subject", "object")):
+            raise ValueError("a relation without a type or an end")
+        row = given[pc.list_parent_indices(parsed).to_numpy()]
+    except (pa.ArrowInvalid, ValueError):
+        found = [
+            (int(r), rel)
+            for r, text in zip(given, chosen.to_pylist(), strict=True)
+            for rel in RELATIONS.validate_json(text)
+        ]
+        fields = pa.Table.from_pylist([rel.model_dump() for _, rel in found], schema=RELATION_FIELDS)
+        row = np.array([r for r, _ in found], dtype=np.int64)
+    return fields, row
 
 
 def _pairs(links: pa.Table, types: pa.Table, wanted: tuple[tuple[str, str], ...], buckets: int) -> PairRows:
