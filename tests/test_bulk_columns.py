@@ -25,7 +25,11 @@ _KIND = st.sampled_from(["Gene", "Disease", "Chemical", "Species", "CellLine", "
 _CONCEPT = st.sampled_from(
     ["7157", "672;675", "MESH:D009369", "MESH:D000001", "MESH:D000001|MESH:D009369", "9606", "-", "", "FOO:12", "x"]
 )
-_MENTION = st.sampled_from(["TP53", "p53", "cancer", " ", "", "caf\u00e9", "a|b", "TP53|p53|TP53"])
+# Mentions with spaces Python strips and Arrow's ASCII trimming does not (0x1C-0x1F, non-ASCII), and with other
+# control characters neither strips.
+_MENTION = st.sampled_from(
+    ["TP53", "p53", "cancer", " ", "", "caf\u00e9", "a|b", "TP53|p53|TP53", " p53\x0b", "\x1cx\x1f", "\xa0y", "\x01"]
+)
 
 
 @st.composite
@@ -75,7 +79,6 @@ def test_what_one_chunk_teaches_the_next_changes_nothing(tmp_path: Path, chunks:
         piece.write_text("\n".join(rows) + "\n", encoding="utf-8")
         chunk = Chunk(str(piece), "pubtator3-bulk", first_line=1, label="bioconcepts2pubtator3.gz")
         _same_as_row_by_row(chunk, memo)
-        assert len(memo.records) <= size
         assert len(memo.ids) <= size
 
 

@@ -2,31 +2,32 @@
 would give, made per distinct concept row rather than per row.
 
 A bulk file repeats a small set of concept rows (type, id, mentions) over
-millions of PMIDs. This path parses a chunk with Arrow's CSV reader, hands each
-*distinct* concept row to the reader's own code (:func:`concept_ids` and
-:func:`concept_names`: the same id handling, names and warnings), and does the
-per-row work (each PMID's entities once each, in row order; each entity's names
-counted; the records folded in the order they were first seen) with array
-operations, straight into the read stage's paper and entity tables. The result
-is the rows the row-by-row read and the in-memory graph give for the chunk,
-warnings and their lines included (``tests/test_bulk_columns.py`` holds the two
-paths to that).
+millions of PMIDs. This path parses a chunk with Arrow's CSV reader and works
+per *distinct* concept row: its ids by the reader's own code
+(:func:`concept_ids`: the same id handling and warnings) once per distinct
+(type, id); its name and aliases as :func:`concept_names` makes them, by string
+kernels (rows whose spaces Python and Arrow might trim differently by
+:func:`concept_names` itself). The per-row work (each PMID's entities once each,
+in row order; each entity's names counted; the records folded in the order
+they were first seen) is done with array operations, straight into the read
+stage's paper and entity tables. The result is the rows the row-by-row read and
+the in-memory graph give for the chunk, warnings and their lines included
+(``tests/test_bulk_columns.py`` holds the two paths to that).
 
 Anything else (relation rows, a row that is not five fields, a PMID that is not
 ASCII digits, PMIDs not grouped, empty lines, carriage returns, bytes that are
 not UTF-8) makes :func:`read_bulk_concepts` answer None, and the chunk goes the
 row-by-row way, which reports errors with their file and line.
 
-A worker reads chunk after chunk of one corpus, and the same concept rows come
-back in every chunk (concepts follow a Zipf law), so the records of a row and
-the ids of a concept are remembered across the chunks a process reads
-(:class:`ConceptMemo`), the ones that warned excepted: their warnings are
-made again, with the line of each row, in every chunk.
+A worker reads chunk after chunk of one corpus, and the same concepts come back
+in every chunk (concepts follow a Zipf law), so the ids of a (type, id) are
+remembered across the chunks a process reads (:class:`ConceptMemo`), the ones
+that warned excepted: their warnings are made again, with the line of each row,
+in every chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
@@ -62,28 +63,6 @@ _COLUMNS = ("pmid", "kind", "concept", "mentions", "resource")
 _PARSE = pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False, ignore_empty_lines=False)
 
 
-class Record(NamedTuple):
-    """What the read stage takes of an entity record (bulk records have no symbol, full name, common name or
-    rank): plain values, which a chunk's hundreds of thousands of records are turned into columns from."""
-
-    key: str
-    type: str
-    curie: str | None
-    name: str
-    raw_id: str
-    aliases: tuple[str, ...]
-
-    @classmethod
-    def of_row(cls, ids: ConceptIds, kind: str, concept: str, mentions: str) -> tuple[Record, ...]:
-        """The records of a concept row, with the values :func:`concept_records` gives its entities (the same
-        code for names and keys, without building and validating a model per record)."""
-        if ids is None:
-            return ()
-        etype, parts = ids
-        name, aliases = concept_names(kind, concept, mentions)
-        return tuple(cls(entity_key(etype, curie, name), etype, curie, name, part, aliases) for curie, part in parts)
-
-
 class BoundedMemo(Generic[K, V]):
     """What a process remembers across the chunks it reads, emptied when full: it only saves work, must not
     grow with the corpus, and the entries worth keeping (the popular rows) come back at once."""
@@ -107,14 +86,13 @@ class BoundedMemo(Generic[K, V]):
 
 
 class ConceptMemo:
-    """The ids of each (type, id) and the records of each concept row, kept across the chunks a process reads.
+    """The ids of each (type, id), kept across the chunks a process reads.
 
-    Only what came without a warning is kept (the caller's rule).
+    Only ids that came without a warning are kept (the caller's rule).
     """
 
     def __init__(self, size: int = 200_000) -> None:
         self.ids: BoundedMemo[str, ConceptIds] = BoundedMemo(size)
-        self.records: BoundedMemo[str, tuple[Record, ...]] = BoundedMemo(size)
 
 
 #: This process's memo: a Dask worker, or the driver in process, reads many chunks of the same corpus.
@@ -189,41 +167,23 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
     path = display_path(chunk.label or chunk.path)
     part = BulkPart()
     n = len(pmid)
-    # The records of each distinct concept row (type, id, mentions), made from the ids of its (type, id) by the
-    # reader's own code, each once (once per process when it gave no warning); in a flat list, each row's in a run.
-    distinct, row_code = sorted_codes(
-        pc.binary_join_element_wise(table["kind"], table["concept"], table["mentions"], "\t")
-    )
-    warned_ids: dict[str, ConceptIds] = {}  # this chunk's ids that warned: never remembered
-    records: list[Record] = []
-    per_code = np.zeros(len(distinct), dtype=np.int64)
-    warned: list[int] = []
-    known_records = memo.records
-    for code, text in enumerate(distinct.to_pylist()):
-        found = known_records.get(text)
-        if found is None:
-            kind, concept, mentions = text.split("\t")
-            ident = f"{kind}\t{concept}"
-            if ident in warned_ids:
-                ids = warned_ids[ident]
-            elif (ids := memo.ids.get(ident)) is None:
-                scratch = Diagnostics()
-                ids = concept_ids(kind, concept, path, 0, scratch)
-                if scratch.items:
-                    warned_ids[ident] = ids
-                else:
-                    memo.ids.remember(ident, ids)
-            found = Record.of_row(ids, kind, concept, mentions)
-            if ident in warned_ids:
-                warned.append(code)
-            else:
-                memo.records.remember(text, found)
-        records.extend(found)
-        per_code[code] = len(found)
-    if warned:
+    # Each distinct concept row (type, id, mentions) once, numbered in the order first read.
+    kind, concept, mentions = (table[name].combine_chunks() for name in ("kind", "concept", "mentions"))
+    distinct = pc.dictionary_encode(pc.binary_join_element_wise(kind, concept, mentions, "\t"))
+    row_code = distinct.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    # Codes are given in the order first read, so a row reads a new one where its code passes all before it.
+    first = np.flatnonzero(row_code > np.maximum.accumulate(np.concatenate(([-1], row_code[:-1]))))
+    kind, concept, mentions = kind.take(first), concept.take(first), mentions.take(first)
+    # Its ids, by the reader's own code once per distinct (type, id) (once per process when it gave no
+    # warning); its name and aliases by columns (:func:`_names`); its records, one per part of its id.
+    ids = _Ids.of(pc.binary_join_element_wise(kind, concept, "\t"), path, memo)
+    name, aliases = _names(kind, concept, mentions)
+    columns, per_code = ids.records(name, aliases)
+    warned = np.flatnonzero(ids.warned[ids.code[row_code]])
+    if len(warned):
         # A row with a warning warns with its own line, as many times as it occurs, in row order.
         fields = [table[c].to_pylist() for c in _COLUMNS]
-        for row in np.flatnonzero(np.isin(row_code, warned)).tolist():
+        for row in warned.tolist():
             concept_entities([column[row] for column in fields], path, chunk.first_line + row, part.diagnostics)
 
     # Every (row, record) in row order, then each paper's first record of each entity.
@@ -231,7 +191,6 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
     reps = per_code[row_code]
     row_of = np.repeat(np.arange(n), reps)
     record_of = first_record[row_code[row_of]] + _within_runs(reps)
-    columns = _Columns(*zip(*records, strict=True)) if records else _Columns((), (), (), (), (), ())
     record_entity, keys = _codes(columns.key)
     paper_of = plain.paper_of[row_of]
     entities = max(len(keys), 1)
@@ -253,8 +212,8 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
     node_type[node_entity] = record_type[node_record]
     for position in np.flatnonzero(record_type[kept_record] != node_type[kept_entity]).tolist():
         entity = int(kept_entity[position])
-        first_type = types[int(node_record[rank[entity]])]
-        other = types[int(kept_record[position])]
+        first_type = types[int(node_record[rank[entity]])].as_py()
+        other = types[int(kept_record[position])].as_py()
         line = int(first_lines[int(kept_paper[position])])
         warn_type_conflict(part.diagnostics, keys[entity].as_py(), first_type, other, path, line)
     part.entities = _entity_table(columns, keys, kept_entity, kept_record, rank, node_entity, node_record, chunk.index)
@@ -265,14 +224,123 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
 
 
 class _Columns(NamedTuple):
-    """A chunk's records as columns (:class:`Record`'s fields, each a tuple over the records)."""
+    """A chunk's entity records as columns (what the read stage takes of :class:`exograph.models.Entity`; bulk
+    records have no symbol, full name, common name or rank)."""
 
-    key: tuple[str, ...]
-    type: tuple[str, ...]
-    curie: tuple[str | None, ...]
-    name: tuple[str, ...]
-    raw_id: tuple[str, ...]
-    aliases: tuple[tuple[str, ...], ...]
+    key: pa.Array
+    type: pa.Array
+    curie: pa.Array
+    name: pa.Array
+    raw_id: pa.Array
+    aliases: pa.ListArray
+
+
+@dataclass
+class _Ids:
+    """What the distinct (type, id) of a chunk's distinct concept rows come to (:func:`concept_ids`): each
+    one's entity type and the (CURIE, id as written) of each part of its id, and whether it warned."""
+
+    code: np.ndarray  # each distinct concept row's (type, id)
+    types: list[str | None]  # None: a type exograph does not map (no records)
+    parts: np.ndarray  # the parts of each (type, id)
+    curies: list[str | None]
+    raw_ids: list[str]
+    warned: np.ndarray
+
+    @classmethod
+    def of(cls, idents: pa.Array, path: str, memo: ConceptMemo) -> _Ids:
+        encoded = pc.dictionary_encode(idents)
+        texts = encoded.dictionary.to_pylist()
+        types: list[str | None] = []
+        parts = np.zeros(len(texts), dtype=np.int64)
+        curies: list[str | None] = []
+        raw_ids: list[str] = []
+        warned = np.zeros(len(texts), dtype=bool)
+        for number, text in enumerate(texts):
+            ids = memo.ids.get(text)
+            if ids is None:
+                scratch = Diagnostics()
+                kind, _, concept = text.partition("\t")
+                ids = concept_ids(kind, concept, path, 0, scratch)
+                if scratch.items:
+                    warned[number] = True
+                else:
+                    memo.ids.remember(text, ids)
+            etype, found = ids if ids is not None else (None, ())
+            types.append(etype)
+            parts[number] = len(found)
+            for curie, raw in found:
+                curies.append(curie)
+                raw_ids.append(raw)
+        return cls(
+            encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), types, parts, curies, raw_ids, warned
+        )
+
+    def records(self, name: pa.Array, aliases: pa.ListArray) -> tuple[_Columns, np.ndarray]:
+        """The records of the distinct concept rows (``name``, ``aliases``: each one's), row after row, each
+        row's one per part of its id as :func:`concept_records` makes them; and how many each row has."""
+        per_row = self.parts[self.code]
+        row = np.repeat(np.arange(len(self.code)), per_row)
+        part = pa.array((np.cumsum(self.parts) - self.parts)[self.code][row] + _within_runs(per_row))
+        curie = pa.array(self.curies, pa.string()).take(part)
+        etype = pa.array(self.types, pa.string()).take(pa.array(self.code[row]))
+        at = pa.array(row)
+        named = name.take(at)
+        key = curie
+        if curie.null_count:  # an id without a CURIE: the entity is known by its type and name
+            local = pc.is_null(curie)
+            made = [
+                entity_key(t, None, n)
+                for t, n in zip(etype.filter(local).to_pylist(), named.filter(local).to_pylist(), strict=True)
+            ]
+            key = pc.replace_with_mask(curie, local, pa.array(made, pa.string()))
+        raw = pa.array(self.raw_ids, pa.string()).take(part)
+        return _Columns(key, etype, curie, named, raw, aliases.take(at)), per_row
+
+
+#: A mention that Python and Arrow may trim differently (Python's ``str.strip`` also strips the ASCII
+#: separators 0x1C-0x1F and non-ASCII spaces): its row's names are made by the reader's own code.
+_UNTRIMMED = "[\\x1c-\\x1f]|[^\\x00-\\x7f]"
+
+
+def _names(kind: pa.Array, concept: pa.Array, mentions: pa.Array) -> tuple[pa.Array, pa.ListArray]:
+    """Each concept row's name and aliases as :func:`concept_names` gives them (its mentions split at ``|``
+    and trimmed, the empty ones left out: the first is the name, the others each once are the aliases), by
+    string kernels; rows with another sort of space, or no mention, by :func:`concept_names` itself."""
+    rows = len(mentions)
+    by_python = pc.match_substring_regex(mentions, _UNTRIMMED).to_numpy(zero_copy_only=False)
+    split = pc.split_pattern(mentions, "|")
+    owner = pc.list_parent_indices(split).to_numpy()
+    values = pc.ascii_trim_whitespace(split.flatten())
+    kept = pc.greater(pc.binary_length(values), 0).to_numpy(zero_copy_only=False) & ~by_python[owner]
+    owner, values = owner[kept], values.filter(pa.array(kept))
+    starts = run_starts(owner)  # each row's first name
+    named = np.zeros(rows, dtype=bool)
+    named[owner[starts]] = True
+    by_python |= ~named
+    rest = np.ones(len(owner), dtype=bool)
+    rest[starts] = False
+    alias_owner, alias_values = owner[rest], values.filter(pa.array(rest))
+    chosen = first_given(alias_owner, _codes(alias_values)[0])  # each once, in the order given
+    alias_owner, alias_values = alias_owner[chosen], alias_values.take(pa.array(chosen))
+    name = pa.array(np.zeros(rows, dtype=np.int64)).cast(pa.string())  # stand-ins, every one replaced
+    name = pc.replace_with_mask(name, pa.array(named), values.take(pa.array(starts)))
+    if by_python.any():
+        which = np.flatnonzero(by_python)
+        made = [
+            concept_names(k, c, m)
+            for k, c, m in zip(
+                *(column.take(pa.array(which)).to_pylist() for column in (kind, concept, mentions)), strict=True
+            )
+        ]
+        name = pc.replace_with_mask(name, pa.array(by_python), pa.array([n for n, _ in made], pa.string()))
+        extra_owner = np.repeat(which, [len(a) for _, a in made])
+        order = np.argsort(np.concatenate([alias_owner, extra_owner]), kind="stable")
+        alias_owner = np.concatenate([alias_owner, extra_owner])[order]
+        alias_values = pa.concat_arrays(
+            [alias_values, pa.array([a for _, found in made for a in found], pa.string())]
+        ).take(pa.array(order))
+    return name, lists_at(alias_owner, alias_values, rows)
 
 
 def _within_runs(lengths: np.ndarray) -> np.ndarray:
@@ -282,11 +350,11 @@ def _within_runs(lengths: np.ndarray) -> np.ndarray:
     return within
 
 
-def _codes(values: Sequence[str]) -> tuple[np.ndarray, pa.Array]:
+def _codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Each value's code, the values numbered in the order they first appear (as Arrow's dictionary encoding
     numbers them, in one pass in C rather than a dictionary lookup per value in Python), and the distinct
     values in that order."""
-    encoded = pc.dictionary_encode(pa.array(values, type=pa.string()))
+    encoded = pc.dictionary_encode(values)
     codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, encoded.dictionary
 
@@ -320,8 +388,8 @@ def _entity_table(
     _, fold_first = np.unique(kept_entity * max(len(records.key), 1) + kept_record, return_index=True)
     fold_first = np.sort(fold_first)
     fold_node, fold_record = node_of[fold_first], kept_record[fold_first]
-    alias_counts = np.fromiter(map(len, records.aliases), dtype=np.int64, count=len(records.aliases))
-    alias_flat, alias_values = _codes([a for aliases in records.aliases for a in aliases])
+    alias_counts = pc.list_value_length(records.aliases).to_numpy(zero_copy_only=False).astype(np.int64)
+    alias_flat, alias_values = _codes(records.aliases.flatten())
     lengths = alias_counts[fold_record]
     alias_start = (np.cumsum(alias_counts) - alias_counts)[fold_record]
     alias_node, alias = (
@@ -330,15 +398,15 @@ def _entity_table(
     )
     aliases = first_given(alias_node, alias)
     record_raw, raw_values = _codes(records.raw_id)
-    has_raw = np.fromiter(map(bool, records.raw_id), dtype=bool, count=len(records.raw_id))[fold_record]
+    has_raw = pc.greater(pc.binary_length(records.raw_id), 0).to_numpy(zero_copy_only=False)[fold_record]
     raw_node, raw = fold_node[has_raw], record_raw[fold_record][has_raw]
     raws = first_given(raw_node, raw)
     empty = lists_at(np.zeros(0, dtype=np.int64), pa.array([], type=pa.string()), nodes)
     columns = {
         "key": keys.take(pa.array(node_entity)),
         "chunk": pa.array(np.full(nodes, chunk, dtype=np.int32)),
-        "type": pa.array(records.type, type=pa.string()).take(pa.array(node_record)),
-        "curie": pa.array(records.curie, type=pa.string()).take(pa.array(node_record)),
+        "type": records.type.take(pa.array(node_record)),
+        "curie": records.curie.take(pa.array(node_record)),
         "names": lists_at(name_owner, names.take(pa.array(named)), nodes),
         "name_counts": lists_at(name_owner, pa.array(name_count[grouped], type=pa.int64()), nodes),
         "aliases": lists_at(alias_node[aliases], alias_values.take(pa.array(alias[aliases])), nodes),
