@@ -107,7 +107,7 @@ class PlanResult:
 #: The work folder's table set: raised when a stage writes a table it did not before, or inputs are cut
 #: into chunks differently, so that a build stopped by an older exograph is started afresh rather than
 #: resumed with a table missing or tasks numbered otherwise.
-WORK_TABLES: Final = 9
+WORK_TABLES: Final = 10
 
 
 def plan_key(files: Sequence[str | Path], settings: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from .schemas import (
     DIRECT_SCHEMA,
     EDGE_SCHEMA,
     HISTOGRAM_SCHEMA,
+    PAIR_COUNT_SCHEMA,
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     entity_types,
@@ -48,7 +49,9 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     """
 
     producers = layout.producers("papers", "pairs")
-    pairs, from_producer = read_bucket_by_file(producers, bucket, PAIR_SCHEMA)
+    pairs, from_producer = read_bucket_by_file(
+        producers, bucket, PAIR_SCHEMA if layout.edge_papers else PAIR_COUNT_SCHEMA
+    )
     vocabulary = entity_types(layout)["key"]
     sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
     targets, b_code = _keys_and_codes(pairs["b"], vocabulary)

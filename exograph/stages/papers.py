@@ -57,6 +57,7 @@ from .schemas import (
     COUNT_SCHEMA,
     DIRECT_SCHEMA,
     LINK_SCHEMA,
+    PAIR_COUNT_SCHEMA,
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     PAPER_SCHEMA,
@@ -185,11 +186,15 @@ def papers_task(layout: Layout, bucket: int) -> TaskReport:
     write_buckets(direct_table, "triple", buckets, layout.bucketed("papers", "direct", bucket))
     write_table(pa.table(agents, schema=AGENT_SCHEMA), layout.part("papers", "agents", bucket))
     pairs = _pairs(link_table.combine_chunks(), all_types, layout.pairs or DEFAULT_PAIRS, layout.pair_buckets)
-    # As one bucket of a bucketed table, which a pairs task reads back in fewer steps than a table file: every
-    # pairs task reads the keys of every papers task that gave one of its candidates a paper.
-    paper_keys = pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA)
-    write_bucketed(paper_keys, np.zeros(len(paper_keys), dtype=np.int64), 1, layout.pair_papers(bucket))
-    write_bucketed(pairs.table, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
+    rows = pairs.table
+    if layout.edge_papers:
+        # As one bucket of a bucketed table, which a pairs task reads back in fewer steps than a table file:
+        # every pairs task reads the keys of every papers task that gave one of its candidates a paper.
+        paper_keys = pa.table({"key": pairs.papers}, schema=PAIR_PAPER_SCHEMA)
+        write_bucketed(paper_keys, np.zeros(len(paper_keys), dtype=np.int64), 1, layout.pair_papers(bucket))
+    else:  # no edge lists its papers: the pairs stage only counts the rows
+        rows = rows.select(PAIR_COUNT_SCHEMA.names)
+    write_bucketed(rows, pairs.bucket, layout.pair_buckets, layout.bucketed("papers", "pairs", bucket))
     return report
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "IDS_SCHEMA",
     "LINK_SCHEMA",
     "LIST_FIELDS",
+    "PAIR_COUNT_SCHEMA",
     "PAIR_PAPER_SCHEMA",
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
@@ -87,6 +88,8 @@ LINK_SCHEMA = pa.schema([("entity", pa.string()), ("paper", pa.string())])
 #: its position among the papers of the task that wrote it (:data:`PAIR_PAPER_SCHEMA`): the plan's largest
 #: table (a paper gives pairs by the square of its entities) holds three integers where it held three keys.
 PAIR_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32()), ("paper", pa.int32())])
+#: Pair rows without their paper, where no edge lists its papers (the compact profile): only counted.
+PAIR_COUNT_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32())])
 #: The keys of a ``papers`` task's papers, in key order, that its pair rows point to.
 PAIR_PAPER_SCHEMA = pa.schema([("key", pa.string())])
 DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
