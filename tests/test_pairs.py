@@ -64,10 +64,12 @@ def test_pairs_are_every_typed_pair_of_each_paper_in_its_bucket(papers: list[lis
 def test_pair_rows_decode_as_sorted_codes_of_their_keys(vocabulary: list[str], data: st.DataObject) -> None:
     vocabulary.sort(key=str.encode)  # as entity_types gives it: in key order
     positions = data.draw(st.lists(st.integers(0, len(vocabulary) - 1), max_size=30))
-    keys, codes = _keys_and_codes(pa.chunked_array([pa.array(positions, pa.int32())]), pa.chunked_array([vocabulary]))
+    column = pa.chunked_array([pa.array(positions, pa.int32())])
+    keys, codes, at = _keys_and_codes(column, pa.chunked_array([vocabulary]))
     expected_keys, expected_codes = sorted_codes(pa.array([vocabulary[p] for p in positions], pa.string()))
     assert keys.to_pylist() == expected_keys.to_pylist()
     assert codes.tolist() == expected_codes.tolist()
+    assert [vocabulary[i] for i in at.tolist()] == keys.to_pylist()  # where each is in the vocabulary
 
 
 @settings(max_examples=200, deadline=None)

@@ -20,9 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..bucketfile import BucketFileError
 from ..cooccurrence import _fisher_greater
 from ..rdf_columns import cooccurrence_column_text, text_blocks
-from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, values_at, write_table
+from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, write_table
 from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
 from .schemas import (
@@ -53,18 +54,20 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
         producers, bucket, PAIR_SCHEMA if layout.edge_papers else PAIR_COUNT_SCHEMA
     )
     vocabulary = entity_types(layout)["key"]
-    sources, a_code = _keys_and_codes(pairs["a"], vocabulary)
-    targets, b_code = _keys_and_codes(pairs["b"], vocabulary)
+    sources, a_code, source_at = _keys_and_codes(pairs["a"], vocabulary)
+    targets, b_code, target_at = _keys_and_codes(pairs["b"], vocabulary)
     pair = a_code * max(len(targets), 1) + b_code
     rows, pair_of_row = _grouped(pair)
     first = run_starts(pair_of_row)
     shared = np.diff(np.append(first, len(rows)))
     source, target = a_code[rows[first]], b_code[rows[first]]
+    # The counts stage counts every entity of the vocabulary, and both are in key order: an entity's count is
+    # at its position, which the pair rows hold.
     counts = paper_counts(layout)
-    source_papers, source_known = _lookup(counts, sources)
-    target_papers, target_known = _lookup(counts, targets)
-    tested = source_known[source] & target_known[target]  # as an inner join with the paper counts would keep
-    first, shared, source, target = first[tested], shared[tested], source[tested], target[tested]
+    if not counts["key"].equals(vocabulary):
+        raise BucketFileError(layout.whole("counts", "papers"), "does not count the entity vocabulary's entities")
+    of_entity = counts["papers"].to_numpy()
+    source_papers, target_papers = of_entity[source_at], of_entity[target_at]
     a = shared.astype(np.int64)
     n_a, n_b = source_papers[source], target_papers[target]
     total, max_p = layout.total, layout.max_p
@@ -155,9 +158,9 @@ def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64), ordered
 
 
-def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """The distinct entities of a column of vocabulary positions, as keys in byte order, and each row's index
-    into them (as :func:`exograph.tables.sorted_codes` gives for a column of keys).
+def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The distinct entities of a column of vocabulary positions, as keys in byte order, each row's index
+    into them (as :func:`exograph.tables.sorted_codes` gives for a column of keys), and their positions.
 
     The vocabulary is in key order (:func:`entity_types`), so ranking the positions ranks the keys.
     """
@@ -165,16 +168,9 @@ def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> 
     present = np.zeros(len(vocabulary), dtype=bool)  # by marking, not sorting: the rows outnumber the entities
     present[rows] = True
     index = np.cumsum(present) - 1
-    keys = vocabulary.take(pa.array(np.flatnonzero(present)))
-    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys, index[rows]
-
-
-def _lookup(counts: pa.Table, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The paper count of each key, and whether it has one."""
-    found = values_at(keys, counts["key"], counts["papers"])
-    known = found.is_valid().to_numpy(zero_copy_only=False)
-    values: np.ndarray = pc.fill_null(found, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    return values, known
+    at = np.flatnonzero(present)
+    keys = vocabulary.take(pa.array(at))
+    return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys, index[rows], at
 
 
 def adjust(layout: Layout, tested: int) -> int:
