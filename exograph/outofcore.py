@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -183,6 +184,10 @@ def run_plan(
             if strict:
                 raise error
             result.failures.append(error)
+    # The pieces spilled from gzipped inputs are read, and the largest part of the work folder (several times
+    # the gzipped input): their disk goes back now, not when the build ends. A build started again spills its
+    # inputs afresh whatever is left, so a resumed build never needs them.
+    shutil.rmtree(work / "chunks", ignore_errors=True)
     _identity(layout)
     run("entities", entities_task, range(buckets))
     gather_vocabulary(layout, "entities")

@@ -6,6 +6,7 @@ import gzip
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyoxigraph as ox
@@ -133,6 +134,34 @@ def test_the_plan_cuts_a_large_file_and_buckets_keys(tmp_path: Path, monkeypatch
     assert summary["plan"]["buckets"] > 8
     # Entity pairs are cut finer than papers (a paper's pairs grow with the square of its entities).
     assert summary["plan"]["pair_buckets"] == 4 * summary["plan"]["buckets"]
+    assert _canonical(tables / "graph.nt") == _canonical(memory / "graph.nt")
+
+
+def test_spilled_pieces_go_once_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pieces a gzipped bulk file is spilled into are there for the read stage and gone before the next:
+    at PubTator3 scale they are most of the work folder's disk."""
+    import exograph.plan
+    import exograph.stages.entities
+    import exograph.stages.read
+
+    seen: dict[str, list[bool]] = {"read": [], "entities": []}
+
+    def watching(stage: str, task: Any) -> Any:
+        def run(layout: Any, item: Any) -> Any:
+            seen[stage].append(any((Path(layout.root) / "chunks").glob("piece-*")))
+            return task(layout, item)
+
+        return run
+
+    monkeypatch.setattr(exograph.plan, "CHUNK_BYTES", 60_000)
+    read, entities = exograph.stages.read.read_task, exograph.stages.entities.entities_task
+    monkeypatch.setattr(exograph.stages.read, "read_task", watching("read", read))
+    monkeypatch.setattr(exograph.stages.entities, "entities_task", watching("entities", entities))
+    inputs = list(write_bulk(400, tmp_path / "pt3", seed=5))
+    assert any(str(path).endswith(".gz") for path in inputs)
+    memory, tables = _both(tmp_path, inputs)
+    assert seen["read"] and all(seen["read"])
+    assert seen["entities"] and not any(seen["entities"])
     assert _canonical(tables / "graph.nt") == _canonical(memory / "graph.nt")
 
 
