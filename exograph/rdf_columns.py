@@ -233,16 +233,15 @@ def relation_column_text(
         empty = pa.array([], pa.string())
         return empty, empty
     papers = pc.dictionary_encode(relations.paper)
-    paper_iri = iri_column(papers.dictionary)
-    # The association's IRI: the paper's IRI in exograph's id space (as _local_path spells it), /relation/N.
     keys = papers.dictionary
+    paper_iri = iri_column(keys).take(papers.indices)
+    # The association's IRI: the paper's IRI in exograph's id space (as _local_path spells it), /relation/N.
     own = pc.starts_with(keys, "exo.id:")
     path = pc.if_else(own, pc.utf8_slice_codeunits(keys, 7), pc.replace_substring(keys, ":", "/", max_replacements=1))
     local = pc.utf8_slice_codeunits(iri_column(pc.binary_join_element_wise("exo.id:paper/", path, "")), 0, -1)
     a = pc.binary_join_element_wise(
         local.take(papers.indices), "/relation/", relations.number.cast(pa.string()), ">", ""
     )
-    paper_iri = paper_iri.take(papers.indices)
     ends = pc.dictionary_encode(pa.concat_arrays([relations.subject, relations.object]))
     iri = iri_column(ends.dictionary).take(ends.indices)
     n = len(relations.type)

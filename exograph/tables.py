@@ -190,6 +190,14 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     return starts
 
 
+def within_runs(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, ... within each run of the given lengths, the runs one after another: each item's place in its
+    run, for items laid out run by run (a paper's relations, a row's records, a candidate's papers)."""
+    total = int(lengths.sum())
+    within: np.ndarray = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return within
+
+
 def string_array(values: list[str]) -> pa.Array:
     """A list of keys as an Arrow string array (for ``is_in`` filters)."""
     import pyarrow as pa

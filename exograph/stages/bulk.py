@@ -42,7 +42,7 @@ from ..graph import warn_type_conflict
 from ..models import entity_key
 from ..plan import Chunk
 from ..readers.pubtator3_bulk import FORMAT, ConceptIds, bulk_paper, concept_entities, concept_ids, concept_names
-from ..tables import fill_template, first_given, lists_at, run_starts, sorted_codes
+from ..tables import fill_template, first_given, lists_at, run_starts, sorted_codes, within_runs
 from .schemas import ENTITY_SCHEMA, PAPER_SCHEMA
 
 K = TypeVar("K")
@@ -190,7 +190,7 @@ def _part(chunk: Chunk, plain: PlainChunk, memo: ConceptMemo) -> BulkPart:
     first_record = np.cumsum(per_code) - per_code
     reps = per_code[row_code]
     row_of = np.repeat(np.arange(n), reps)
-    record_of = first_record[row_code[row_of]] + _within_runs(reps)
+    record_of = first_record[row_code[row_of]] + within_runs(reps)
     record_entity, keys = _codes(columns.key)
     paper_of = plain.paper_of[row_of]
     entities = max(len(keys), 1)
@@ -281,7 +281,7 @@ class _Ids:
         row's one per part of its id as :func:`concept_records` makes them; and how many each row has."""
         per_row = self.parts[self.code]
         row = np.repeat(np.arange(len(self.code)), per_row)
-        part = pa.array((np.cumsum(self.parts) - self.parts)[self.code][row] + _within_runs(per_row))
+        part = pa.array((np.cumsum(self.parts) - self.parts)[self.code][row] + within_runs(per_row))
         curie = pa.array(self.curies, pa.string()).take(part)
         etype = pa.array(self.types, pa.string()).take(pa.array(self.code[row]))
         at = pa.array(row)
@@ -323,7 +323,7 @@ def _names(kind: pa.Array, concept: pa.Array, mentions: pa.Array) -> tuple[pa.Ar
     alias_owner, alias_values = owner[rest], values.filter(pa.array(rest))
     chosen = first_given(alias_owner, _codes(alias_values)[0])  # each once, in the order given
     alias_owner, alias_values = alias_owner[chosen], alias_values.take(pa.array(chosen))
-    name = pa.array(np.zeros(rows, dtype=np.int64)).cast(pa.string())  # stand-ins, every one replaced
+    name = pa.nulls(rows, pa.string())  # every row's filled in: by the kernels or by concept_names
     name = pc.replace_with_mask(name, pa.array(named), values.take(pa.array(starts)))
     if by_python.any():
         which = np.flatnonzero(by_python)
@@ -341,13 +341,6 @@ def _names(kind: pa.Array, concept: pa.Array, mentions: pa.Array) -> tuple[pa.Ar
             [alias_values, pa.array([a for _, found in made for a in found], pa.string())]
         ).take(pa.array(order))
     return name, lists_at(alias_owner, alias_values, rows)
-
-
-def _within_runs(lengths: np.ndarray) -> np.ndarray:
-    """0, 1, ... within each run of the given lengths, the runs one after another."""
-    total = int(lengths.sum())
-    within: np.ndarray = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return within
 
 
 def _codes(values: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -394,7 +387,7 @@ def _entity_table(
     alias_start = (np.cumsum(alias_counts) - alias_counts)[fold_record]
     alias_node, alias = (
         np.repeat(fold_node, lengths),
-        alias_flat[np.repeat(alias_start, lengths) + _within_runs(lengths)],
+        alias_flat[np.repeat(alias_start, lengths) + within_runs(lengths)],
     )
     aliases = first_given(alias_node, alias)
     record_raw, raw_values = _codes(records.raw_id)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from ..bucketfile import BucketFileError
 from ..cooccurrence import _fisher_greater
 from ..rdf_columns import cooccurrence_column_text, text_blocks
-from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, write_table
+from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, within_runs, write_table
 from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
 from .schemas import (
@@ -82,7 +82,7 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     sizes = a[keep]
     if layout.edge_papers:
         offsets = np.concatenate(([0], np.cumsum(sizes)))
-        members = rows[np.repeat(first[keep], sizes) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], sizes))]
+        members = rows[np.repeat(first[keep], sizes) + within_runs(sizes)]
         owner = np.repeat(np.arange(len(keep)), sizes)
         papers, owner = _paper_keys(layout, producers, from_producer, pairs["paper"], members, owner)
         # Each candidate's papers sorted (byte order, as Python sorts the keys), so the statements list them sorted.

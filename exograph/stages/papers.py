@@ -44,6 +44,7 @@ from ..tables import (
     sorted_codes,
     string_array,
     values_at,
+    within_runs,
     write_bucketed,
     write_buckets,
     write_table,
@@ -61,6 +62,7 @@ from .schemas import (
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
     PAPER_SCHEMA,
+    RELATION_FIELDS,
     entity_types,
 )
 
@@ -238,8 +240,7 @@ class BulkPapers:
         paper = code[row]
         order = np.argsort(paper, kind="stable")
         paper = paper[order]
-        starts = run_starts(paper)
-        number = np.arange(len(paper)) - np.repeat(starts, np.diff(np.append(starts, len(paper))))
+        number = within_runs(np.diff(np.append(run_starts(paper), len(paper))))
         return cls(
             keys=keys,
             sources=distinct_lists(rows["sources"], code, len(keys)),
@@ -288,18 +289,6 @@ class BulkPapers:
         """(entity, paper) of every entity each paper mentions."""
         papers = self.keys.take(pc.list_parent_indices(self.mentions))
         return pa.table({"entity": self.mentions.flatten(), "paper": papers}, schema=LINK_SCHEMA)
-
-
-#: A relation's fields, as columns (:class:`exograph.models.Relation`'s).
-RELATION_FIELDS = pa.schema(
-    [
-        ("type", pa.string()),
-        ("subject", pa.string()),
-        ("object", pa.string()),
-        ("novel", pa.bool_()),
-        ("score", pa.float64()),
-    ]
-)
 
 
 def relation_rows(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Table, np.ndarray]:

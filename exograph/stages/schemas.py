@@ -32,6 +32,7 @@ __all__ = [
     "PAIR_PAPER_SCHEMA",
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
+    "RELATION_FIELDS",
     "TYPE_SCHEMA",
     "entity_node",
     "entity_table",
@@ -93,6 +94,17 @@ PAIR_COUNT_SCHEMA = pa.schema([("a", pa.int32()), ("b", pa.int32())])
 #: The keys of a ``papers`` task's papers, in key order, that its pair rows point to.
 PAIR_PAPER_SCHEMA = pa.schema([("key", pa.string())])
 DIRECT_SCHEMA = pa.schema([("triple", pa.string())])
+#: A relation's fields, as columns (:class:`exograph.models.Relation`'s): a ``papers`` task reads its papers'
+#: relation JSON into these.
+RELATION_FIELDS = pa.schema(
+    [
+        ("type", pa.string()),
+        ("subject", pa.string()),
+        ("object", pa.string()),
+        ("novel", pa.bool_()),
+        ("score", pa.float64()),
+    ]
+)
 AGENT_SCHEMA = pa.schema([("kind", pa.string()), ("key", pa.string()), ("name", pa.string())])
 
 # -- pairs: co-occurrence candidates and the histogram of low p-values ----------------------------------------
