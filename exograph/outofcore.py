@@ -108,7 +108,7 @@ class PlanResult:
 #: The work folder's table set: raised when a stage writes a table it did not before, or inputs are cut
 #: into chunks differently, so that a build stopped by an older exograph is started afresh rather than
 #: resumed with a table missing or tasks numbered otherwise.
-WORK_TABLES: Final = 10
+WORK_TABLES: Final = 11
 
 
 def plan_key(files: Sequence[str | Path], settings: dict[str, Any]) -> str:
@@ -141,7 +141,8 @@ def run_plan(
     """Run every stage over ``files`` with ``executor``; tables and shards go to ``work`` (resumed if there)."""
     from . import plan
     from .cooccurrence import DEFAULT_PAIRS
-    from .stages.cooccur import adjust, cooccurrence_task, direct_task, pairs_task
+    from .stages.adjust import adjust_task, gather_carry, gather_rank_offsets, p_ranges
+    from .stages.cooccur import cooccurrence_task, direct_task, pairs_task
     from .stages.entities import counts_task, entities_task
     from .stages.papers import papers_task
     from .stages.read import read_task
@@ -197,10 +198,10 @@ def run_plan(
     run("counts", counts_task, range(buckets), layout=layout)
     gather_vocabulary(layout, "counts")
     tested = sum(r.tested for r in run("pairs", pairs_task, range(layout.pair_buckets), layout=layout))
-    started = time.perf_counter()
-    adjust(layout, tested)
-    release_memory()  # the driver's largest step: what it held goes back before the next stage starts
-    result.timings["adjust"] = time.perf_counter() - started
+    layout = replace(layout, tested=tested)
+    result.layout = layout
+    gather_rank_offsets(layout)
+    gather_carry(layout, run("adjust", adjust_task, range(p_ranges(layout)), layout=layout))
     run("cooccurrence", cooccurrence_task, range(layout.pair_buckets), layout=layout)
     run("direct", direct_task, range(buckets), layout=layout)
     started = time.perf_counter()

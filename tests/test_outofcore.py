@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyoxigraph as ox
 import pytest
 from pyoxigraph import RdfFormat, parse
 
-from exograph.cooccurrence import benjamini_hochberg, bh_adjust_subset
 from exograph.pipeline import build
 
 from .conftest import FIXTURES, SEEDS, shared
@@ -278,33 +276,6 @@ def test_merge_mapped_asks_for_the_memory_plan(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="--plan memory"):
         build([SEEDS], tmp_path / "out", plan="tables", merge_mapped=True)
-
-
-def test_benjamini_hochberg_from_histograms_is_exact(tmp_path: Path) -> None:
-    """The corpus-wide adjustment from per-bucket histograms equals the one over every p-value at once."""
-    import pyarrow as pa
-
-    from exograph.stages import Layout
-    from exograph.stages.cooccur import adjust
-    from exograph.tables import read_table, write_table
-
-    rng = np.random.default_rng(7)
-    p = np.concatenate([rng.random(5000) ** 4, np.repeat(rng.random(50) / 100, 40), np.ones(100)])
-    layout = Layout(root=str(tmp_path), buckets=3, max_p=0.05)
-    for bucket, part in enumerate(np.array_split(rng.permutation(p), 3)):
-        values, counts = np.unique(part[part <= 0.05], return_counts=True)
-        write_table(
-            pa.table({"p": values, "n": counts.astype(np.int64)}),
-            layout.path("pairs", "histogram", f"b{bucket:05d}.arrow"),
-        )
-    adjust(layout, len(p))
-    table = read_table(layout.path("pairs", "adjusted.arrow"))
-    values, q = table["p"].to_numpy(), table["q"].to_numpy()
-    low = p[p <= 0.05]
-    ours = q[np.searchsorted(values, low, side="right") - 1]
-    assert np.array_equal(ours, benjamini_hochberg(p)[p <= 0.05])
-    passing = ours <= 0.05
-    assert np.array_equal(ours[passing], bh_adjust_subset(low, low, len(p), alpha=0.05)[passing])
 
 
 def test_the_store_is_loaded_from_the_shards(tmp_path: Path) -> None:

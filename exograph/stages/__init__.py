@@ -18,10 +18,12 @@ Stages, in order (``k`` a bucket of paper keys, entity keys or entity pairs):
    relation triples, authors and journals, bucketed for the next stages;
 4. ``counts`` (per entity bucket): the papers tasks' counts summed (``exo:paperCount``);
 5. ``pairs`` (per pair bucket): papers per pair, Fisher's exact p-values,
-   the candidates and the histogram of p-values for Benjamini-Hochberg;
-6. ``cooccurrence`` (per pair bucket): adjusted p-values from the corpus-wide
-   histogram, and the co-occurrence statements of the pairs that pass;
-7. ``direct`` (per bucket): relation triples stated by several papers, once.
+   the candidates and the histogram of low p-values, cut by range of p;
+6. ``adjust`` (per range of p): exact Benjamini-Hochberg over the range's share
+   of the corpus-wide histogram, answered to each pairs bucket;
+7. ``cooccurrence`` (per pair bucket): the candidates' adjusted p-values, and the
+   co-occurrence statements of the pairs that pass;
+8. ``direct`` (per bucket): relation triples stated by several papers, once.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class Layout:
     max_p: float = 0.05
     #: Number of papers in the corpus, known once the ``papers`` stage is done.
     total: int = 0
+    #: Number of entity pairs tested for co-occurrence, known once the ``pairs`` stage is done.
+    tested: int = 0
     #: Input names of the chunks, for messages about a chunk.
     labels: tuple[str, ...] = ()
 
@@ -116,3 +120,5 @@ class TaskReport:
     failures: list[dict[str, Any]] = field(default_factory=list)
     merges: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: An ``adjust`` task's smallest adjusted p-value (None: its range of p holds none).
+    lowest: float | None = None

@@ -1,13 +1,11 @@
-"""Stages 5 to 7: co-occurrence out of core, with exact Benjamini-Hochberg over every pair tested.
+"""Stages 5, 7 and 8: co-occurrence out of core, around the exact Benjamini-Hochberg of :mod:`.adjust`.
 
 ``pairs`` (per pair bucket) counts the papers each entity pair shares, tests it
 with the in-memory build's own one-sided Fisher test (:mod:`exograph.cooccurrence`),
 and keeps the candidates (enough papers, p low enough) and a histogram of the low
-p-values. Benjamini-Hochberg's adjusted value of p is min over p' >= p of
-p' m / #{tested p-values <= p'}: it depends only on m and on how many p-values lie
-at or below each low value, so :func:`adjust` computes it exactly from the merged
-histograms, which are far smaller than the pairs. ``cooccurrence`` (per pair
-bucket) applies it and writes the statements of the pairs that pass; ``direct``
+p-values, which is all Benjamini-Hochberg needs and far smaller than the pairs.
+``cooccurrence`` (per pair bucket) takes its candidates' adjusted p-values from the
+``adjust`` stage and writes the statements of the pairs that pass; ``direct``
 writes each relation triple once, whichever papers stated it.
 """
 
@@ -26,11 +24,11 @@ from ..rdf_columns import cooccurrence_column_text, text_blocks
 from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, sorted_codes, within_runs, write_table
 from ..writers.shards import write_shard, write_shard_blocks
 from . import Layout, TaskReport
+from .adjust import adjusted_values, write_histogram
 from .schemas import (
     CANDIDATE_SCHEMA,
     DIRECT_SCHEMA,
     EDGE_SCHEMA,
-    HISTOGRAM_SCHEMA,
     PAIR_COUNT_SCHEMA,
     PAIR_PAPER_SCHEMA,
     PAIR_SCHEMA,
@@ -38,7 +36,7 @@ from .schemas import (
     paper_counts,
 )
 
-__all__ = ["adjust", "cooccurrence_task", "direct_task", "pairs_task"]
+__all__ = ["cooccurrence_task", "direct_task", "pairs_task"]
 
 
 def pairs_task(layout: Layout, bucket: int) -> TaskReport:
@@ -73,12 +71,11 @@ def pairs_task(layout: Layout, bucket: int) -> TaskReport:
     total, max_p = layout.total, layout.max_p
     p = _fisher_greater(a, n_a, n_b, total, skip_below_mean=max_p < 0.5, above=max_p)
     low = p <= max_p
-    values, occurrences = np.unique(p[low], return_counts=True)
-    write_table(
-        pa.table({"p": values, "n": occurrences.astype(np.int64)}, schema=HISTOGRAM_SCHEMA),
-        layout.part("pairs", "histogram", bucket),
-    )
     keep = np.flatnonzero(low & (a >= layout.min_papers))
+    values, occurrences = np.unique(p[low], return_counts=True)
+    asked = np.zeros(len(values), dtype=bool)
+    asked[np.searchsorted(values, p[keep])] = True
+    write_histogram(layout, bucket, values, occurrences, asked)
     sizes = a[keep]
     if layout.edge_papers:
         offsets = np.concatenate(([0], np.cumsum(sizes)))
@@ -173,54 +170,6 @@ def _keys_and_codes(positions: pa.ChunkedArray, vocabulary: pa.ChunkedArray) -> 
     return keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys, index[rows], at
 
 
-def adjust(layout: Layout, tested: int) -> int:
-    """Benjamini-Hochberg over every tested pair, from the buckets' histograms: writes (p, adjusted p); returns
-    how many distinct low p-values there were.
-
-    For tied p-values the largest rank gives the adjusted value, as in :func:`exograph.cooccurrence.bh_adjust_subset`,
-    and the arithmetic is the same (``p * m / rank``), so the values are equal to the last bit.
-    """
-
-    values, counts = _merged_histogram(layout.parts("pairs", "histogram"))
-    ranks = np.cumsum(counts)
-    if len(values):
-        scaled = values * tested / ranks
-        adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    else:
-        adjusted = np.empty(0)
-    write_table(pa.table({"p": values, "q": adjusted}), layout.path("pairs", "adjusted.arrow"))
-    return len(values)
-
-
-def _merged_histogram(paths: list[Path], merge_at: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
-    """The buckets' histograms of low p-values summed: each distinct value (ascending) and how often it occurs.
-
-    The driver does this, and the buckets' histograms together hold a row per distinct value per bucket, a
-    number that grows with the corpus; the distinct values are far fewer. So they are merged as they are read,
-    whenever the rows read since the last merge outnumber the values merged so far: memory stays about twice
-    the distinct values, and each row is sorted about as often as a single sort would.
-    """
-    values = np.empty(0, dtype=np.float64)
-    counts = np.empty(0, dtype=np.int64)
-    pending_p: list[np.ndarray] = []
-    pending_n: list[np.ndarray] = []
-    waiting = 0
-    for number, path in enumerate(paths, start=1):
-        table = read_table(path)
-        pending_p.append(table["p"].to_numpy())
-        pending_n.append(table["n"].to_numpy().astype(np.int64))
-        waiting += table.num_rows
-        if waiting >= max(len(values), merge_at) or number == len(paths):
-            p = np.concatenate([values, *pending_p])
-            n = np.concatenate([counts, *pending_n])
-            order = np.argsort(p, kind="stable")
-            p, n = p[order], n[order]
-            starts = run_starts(p)
-            values, counts = p[starts], np.add.reduceat(n, starts) if len(p) else n
-            pending_p, pending_n, waiting = [], [], 0
-    return values, counts
-
-
 def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
     """The co-occurrence statements of the bucket's pairs that pass after adjustment.
 
@@ -228,10 +177,9 @@ def cooccurrence_task(layout: Layout, bucket: int) -> TaskReport:
     the statements are written in, so they are made by columns (:mod:`exograph.rdf_columns`).
     """
     candidates = read_table(layout.part("pairs", "candidates", bucket))
-    table = read_table(layout.path("pairs", "adjusted.arrow"))
-    values, adjusted = table["p"].to_numpy(), table["q"].to_numpy()
     p = candidates["p"].to_numpy()
-    q = adjusted[np.searchsorted(values, p, side="right") - 1] if len(p) else np.empty(0)
+    asked = np.unique(p)  # the values the pairs task asked the adjust stage for
+    q = adjusted_values(layout, bucket, asked)[np.searchsorted(asked, p)]
     index = pa.array(np.flatnonzero(q <= layout.max_p))
     passed = candidates.take(index)
     sources, targets, papers = (passed[name].combine_chunks() for name in ("a", "b", "papers"))

@@ -19,6 +19,7 @@ from . import Layout
 
 __all__ = [
     "AGENT_SCHEMA",
+    "ANSWER_SCHEMA",
     "CANDIDATE_SCHEMA",
     "COUNT_SCHEMA",
     "DIRECT_SCHEMA",
@@ -32,6 +33,7 @@ __all__ = [
     "PAIR_PAPER_SCHEMA",
     "PAIR_SCHEMA",
     "PAPER_SCHEMA",
+    "RANGE_COUNT_SCHEMA",
     "RELATION_FIELDS",
     "TYPE_SCHEMA",
     "entity_node",
@@ -119,7 +121,12 @@ CANDIDATE_SCHEMA = pa.schema(
         ("papers", _STRINGS),
     ]
 )
-HISTOGRAM_SCHEMA = pa.schema([("p", pa.float64()), ("n", pa.int64())])
+#: A pairs bucket's distinct low p-values, how often each occurs, and whether a candidate of the bucket holds it.
+HISTOGRAM_SCHEMA = pa.schema([("p", pa.float64()), ("n", pa.int64()), ("asked", pa.bool_())])
+#: Low p-values per range of p (a pairs bucket's), or below each range (all of them).
+RANGE_COUNT_SCHEMA = pa.schema([("n", pa.int64())])
+#: Adjusted p-values: a range's answers to a pairs bucket, in the order it asked; or each range's carry.
+ANSWER_SCHEMA = pa.schema([("q", pa.float64())])
 
 # -- cooccurrence: the edges that pass, for the entity-level GraphML and HTML ---------------------------------
 #: A candidate's columns with its adjusted p-value (``q``) before its papers.
