@@ -11,6 +11,8 @@ under the same paths.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, Protocol, TypeVar, get_args
 
@@ -97,9 +99,20 @@ class DaskExecutor:
         return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
     def close(self) -> None:
+        if self._cluster is not None:
+            # Our own workers are about to stop: one whose heartbeat meets the scheduler already closed logs a
+            # traceback for a connection that was meant to close. Their errors while they worked came back as
+            # the tasks' exceptions; from here on they have nothing to say.
+            with contextlib.suppress(Exception):
+                self.client.run(_quiet_for_shutdown)
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _quiet_for_shutdown() -> None:
+    """In a worker process of our own LocalCluster: Dask's logging off, as the cluster closes."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
 def make_executor(engine: Engine, *, workers: int | None = None, scheduler: str | None = None) -> Executor:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,31 @@ def test_dask_failures_name_the_file_and_line(cluster: str, tmp_path: Path) -> N
     errors = [line for line in result.stderr.splitlines() if line.startswith("exograph: error:")]
     assert len(errors) == 1 and "bad.pubtator:3:" in errors[0], result.stderr
     assert "read 4 of 5 file(s)" in result.stderr
+
+
+def test_a_local_cluster_stops_its_workers_quietly() -> None:
+    """By the time the client closes, our own workers log nothing more: a heartbeat that meets the scheduler
+    already gone would otherwise print a traceback after a build that went well."""
+    import logging
+
+    from exograph.executors import DaskExecutor
+
+    executor = DaskExecutor(workers=2)
+    assert all(level <= logging.CRITICAL for level in executor.client.run(_distributed_level).values())
+    levels: list[int] = []
+    close = executor.client.close
+
+    def closing(*args: Any, **kwargs: Any) -> Any:
+        executor.client.close = close  # type: ignore[method-assign]  # once: the client closes itself again when collected
+        levels.extend(executor.client.run(_distributed_level).values())
+        return close(*args, **kwargs)
+
+    executor.client.close = closing  # type: ignore[method-assign]
+    executor.close()
+    assert len(levels) == 2 and all(level > logging.CRITICAL for level in levels)
+
+
+def _distributed_level() -> int:
+    import logging
+
+    return logging.getLogger("distributed").getEffectiveLevel()
