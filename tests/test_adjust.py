@@ -89,7 +89,7 @@ def test_ranges_follow_the_order_of_p() -> None:
         assert np.array_equal(range_of(cut, cut), np.arange(1, len(cut) + 1))
 
 
-def test_ranges_share_a_corpus_histogram_evenly_enough(tmp_path: Path) -> None:
+def test_ranges_share_a_corpus_histogram_evenly_enough() -> None:
     """No range holds more than a few times its share of p-values spread as a corpus spreads them (mostly
     near the threshold, thinning towards 0, a tail over many orders of magnitude)."""
     rng = np.random.default_rng(3)

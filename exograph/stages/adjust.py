@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..bucketfile import BucketFileError
-from ..tables import read_bucket, read_bucket_by_file, read_table, read_tables, run_starts, write_bucketed, write_table
+from ..tables import read_bucket, read_bucket_by_file, read_table, run_starts, write_bucketed, write_table
 from . import Layout, TaskReport
 from .schemas import ANSWER_SCHEMA, HISTOGRAM_SCHEMA, RANGE_COUNT_SCHEMA
 
@@ -107,7 +107,7 @@ def write_histogram(layout: Layout, bucket: int, values: np.ndarray, counts: np.
 
 def gather_rank_offsets(layout: Layout) -> None:
     """How many low p-values lie below each range (the pairs buckets' counts summed, one file at a time)."""
-    ranges = len(_boundaries(layout)) + 1
+    ranges = p_ranges(layout)
     total = np.zeros(ranges, dtype=np.int64)
     for path in layout.parts("pairs", "ranges"):
         counts = read_table(path)["n"].to_numpy()
@@ -126,23 +126,19 @@ def adjust_task(layout: Layout, index: int) -> TaskReport:
     offset = int(read_table(layout.whole("adjust", "offsets"))["n"][index].as_py())
     p, n = rows["p"].to_numpy(), rows["n"].to_numpy()
     order = np.argsort(p, kind="stable")
-    starts = run_starts(p[order])
-    values = p[order][starts]
+    ordered = p[order]
+    starts = run_starts(ordered)
+    values = ordered[starts]
     counts = np.add.reduceat(n[order], starts) if len(starts) else np.zeros(0, dtype=np.int64)
     ranks = offset + np.cumsum(counts)
     scaled = values * layout.tested / ranks
     local = np.minimum.accumulate(scaled[::-1])[::-1]
-    first = np.zeros(len(p), dtype=bool)
-    first[starts] = True
-    distinct = np.empty(len(p), dtype=np.int64)  # each row's value, as a position in ``values``
-    distinct[order] = np.cumsum(first) - 1
     asked = np.flatnonzero(rows["asked"].to_numpy(zero_copy_only=False))
     producer = np.repeat([layout.producer_of(path) for path in producers], from_producer).astype(np.int64)
-    answers = pa.table({"q": local[distinct[asked]]}, schema=ANSWER_SCHEMA)
+    answers = pa.table({"q": local[np.searchsorted(values, p[asked])]}, schema=ANSWER_SCHEMA)
     write_bucketed(answers, producer[asked], layout.pair_buckets, layout.bucketed("adjust", "answers", index))
-    report = TaskReport(lowest=None)
+    report = TaskReport(lowest=float(local[0]) if len(local) else None)
     report.counts["p_values"] = len(values)
-    report.lowest = float(local[0]) if len(local) else None
     return report
 
 
@@ -160,6 +156,6 @@ def adjusted_values(layout: Layout, bucket: int, asked: np.ndarray) -> np.ndarra
         raise BucketFileError(
             layout.path("adjust", "answers"), f"answers {len(answers)} p-values of bucket {bucket}, not {len(asked)}"
         )
-    carry = read_tables([layout.whole("adjust", "carry")], ANSWER_SCHEMA)["q"].to_numpy()
+    carry = read_table(layout.whole("adjust", "carry"))["q"].to_numpy()
     adjusted: np.ndarray = np.minimum(np.minimum(answers, carry[range_of(asked, _boundaries(layout))]), 1.0)
     return adjusted
